@@ -1,0 +1,51 @@
+# Quick start (README): `make synth`, then `make test`. Both set everything up
+# first and are safe to run again; setup only reinstalls when a pin file changes.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+# Terraform's and cdktf's update checks would only wait for the network here.
+export CHECKPOINT_DISABLE := 1
+# jsii warns on every start that Node 20 is past its end of life.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: setup synth test check schema bench clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or later is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@node -e 'const m = +process.versions.node.split(".")[0]; if (m < 20) { console.error("Node.js 20 or later is needed, found " + process.version); process.exit(1) }'
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## Synthesize every workspace of environments/ into cdktf.out/ (through cdktf.json).
+synth: setup
+	npx --no-install cdktf synth
+
+## The whole test suite: config, constructs, workspaces, terraform validate/plan, checkov, ruff, mypy.
+test: setup
+	$(PY) -m pytest
+
+## Validate environments/ only (fast; no AWS bindings loaded).
+check: setup
+	$(PY) main.py --check
+
+## Regenerate environments/schema.json after changing config/model.py.
+schema: setup
+	$(PY) main.py --write-schema
+
+## Synthesis timings (import, example, 20 target accounts), each in a fresh process.
+bench: setup
+	$(PY) benchmarks/synth.py
+
+clean:
+	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

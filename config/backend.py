@@ -1,0 +1,153 @@
+"""``backend.tf.json``: the S3 backend every workspace shares, each with its own key.
+
+The file uses Terraform's JSON syntax (``{"terraform": {"backend": {"s3": {…}}}}``)
+so it reads like the backend block a Terraform user already knows. ``key`` is a
+prefix here: workspace ``W`` keeps its state at ``<key>/W.tfstate``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, ValidationError, model_validator
+
+from config.errors import ConfigError, Problem
+from config.loader import problems_from_validation
+from config.model import Region, RoleArn, Strict, problem
+
+BACKEND_FILE = "backend.tf.json"
+
+
+def _bucket(value: str) -> str:
+    # "General purpose bucket naming rules", Amazon S3 User Guide.
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value) or ".." in value:
+        raise problem(
+            "bucket",
+            "'{value}' is not a valid S3 bucket name",
+            "3 to 63 lowercase letters, digits, dots and dashes, starting and ending with a letter or digit",
+            value=value,
+        )
+    return value
+
+
+def _key_prefix(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9!_.*'()/-]{1,200}", value) or value.startswith("/") or value.endswith("/"):
+        raise problem(
+            "key_prefix",
+            "'{value}' is not a usable state key prefix",
+            "letters, digits and -_.!*'()/ without a leading or trailing slash, e.g. gitlab-on-aws",
+            value=value,
+        )
+    return value
+
+
+class AssumeRole(Strict):
+    role_arn: RoleArn
+    session_name: str | None = None
+    external_id: str | None = None
+
+
+class Endpoints(Strict):
+    """Custom API endpoints, e.g. VPC interface endpoints or a local emulator."""
+
+    s3: str | None = None
+    dynamodb: str | None = None
+    sts: str | None = None
+    iam: str | None = None
+
+
+class S3BackendSettings(Strict):
+    """The settings this project supports of Terraform's ``s3`` backend."""
+
+    bucket: Annotated[str, AfterValidator(_bucket)] = Field(description="State bucket (see the bootstrap workspace).")
+    key: Annotated[str, AfterValidator(_key_prefix)] = Field(
+        description="Key prefix; each workspace's state is <key>/<workspace>.tfstate."
+    )
+    region: Region = Field(description="Region of the state bucket.")
+    encrypt: bool = Field(True, description="Server-side encryption of state; must stay true.")
+    kms_key_id: str | None = Field(None, description="KMS key ARN for state encryption (SSE-KMS).")
+    use_lockfile: bool = Field(True, description="S3-native state locking (Terraform 1.10+).")
+    dynamodb_table: str | None = Field(
+        None,
+        description="DynamoDB lock table, for Terraform older than 1.10. Deprecated by Terraform 1.11 in "
+        "favour of use_lockfile; both may be set during a migration.",
+    )
+    assume_role: AssumeRole | None = Field(
+        None,
+        description="Role for state access. Omitted: each workspace uses its account's deploy_role_arn.",
+    )
+    endpoints: Endpoints | None = None
+    use_path_style: bool | None = None
+    skip_credentials_validation: bool | None = None
+    skip_requesting_account_id: bool | None = None
+    skip_metadata_api_check: bool | None = None
+    skip_region_validation: bool | None = None
+
+    @model_validator(mode="after")
+    def _safe(self) -> S3BackendSettings:
+        if not self.encrypt:
+            raise problem(
+                "encrypt",
+                "encrypt is false",
+                "state holds every resource attribute; keep encrypt: true",
+            )
+        if not self.use_lockfile and not self.dynamodb_table:
+            raise problem(
+                "locking",
+                "no state locking: use_lockfile is false and no dynamodb_table is set",
+                "set use_lockfile: true (Terraform 1.10+) or name a dynamodb_table",
+            )
+        if self.kms_key_id is not None and not self.kms_key_id.startswith("arn:"):
+            raise problem(
+                "kms_key_id",
+                "kms_key_id must be a key or alias ARN",
+                "the S3 backend needs the full ARN, e.g. arn:aws:kms:ap-northeast-1:111111111111:alias/tfstate",
+            )
+        return self
+
+    def state_key(self, workspace: str) -> str:
+        return f"{self.key}/{workspace}.tfstate"
+
+    def terraform_settings(self, workspace: str, default_role_arn: str | None) -> dict[str, Any]:
+        """The ``backend "s3"`` block for one workspace, in Terraform's JSON form."""
+        settings = self.model_dump(exclude_none=True)
+        settings["key"] = self.state_key(workspace)
+        role = settings.pop("assume_role", None)
+        if role is None and default_role_arn:
+            role = {"role_arn": default_role_arn, "session_name": f"cdktf-state-{workspace}"}
+        if role is not None:
+            settings["assume_role"] = role
+        return settings
+
+
+def load_backend(path: Path, display: str = BACKEND_FILE) -> S3BackendSettings | None:
+    """The settings in ``path``, ``None`` when it does not exist (local state)."""
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ConfigError([Problem(display, "", f"not valid JSON: {error}", "fix the JSON syntax")]) from None
+    backend = data.get("terraform", {}).get("backend") if isinstance(data, dict) else None
+    if not isinstance(backend, dict) or set(backend) != {"s3"}:
+        raise ConfigError(
+            [
+                Problem(
+                    display,
+                    "terraform.backend",
+                    "expected exactly one backend, s3",
+                    "start from backend.tf.json.example: {'terraform': {'backend': {'s3': {...}}}}",
+                )
+            ]
+        )
+    try:
+        return S3BackendSettings.model_validate(backend["s3"])
+    except ValidationError as error:
+        prefixed = [
+            Problem(p.file, f"terraform.backend.s3.{p.field}".rstrip("."), p.message, p.hint)
+            for p in problems_from_validation(display, error, reference="backend.tf.json.example and the README")
+        ]
+        raise ConfigError(prefixed) from None

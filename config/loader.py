@@ -1,0 +1,133 @@
+"""Load every account file of ``environments/``, validate, and raise once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from config.checks import check_all
+from config.errors import ConfigError, Problem
+from config.model import Account
+
+SCHEMA_FILE = "schema.json"
+
+# Hints for pydantic's own error types; our validators carry their own.
+_HINTS = {
+    "missing": "add this field; see {reference} for what it takes",
+    "extra_forbidden": "remove it or fix its spelling; see {reference}",
+    "literal_error": "use one of the listed values",
+    "string_pattern_mismatch": "lowercase letters, digits and dashes, at most 24, starting with a letter",
+    "int_parsing": "write a whole number",
+    "bool_parsing": "write true or false",
+    "too_short": "add more entries",
+}
+
+
+@dataclass(frozen=True)
+class Environments:
+    """The validated accounts: one tooling account and targets keyed by workspace name."""
+
+    tooling: Account
+    targets: Mapping[str, Account]
+    files: Mapping[str, str]  # workspace -> file path, for messages
+
+    @property
+    def accounts(self) -> dict[str, Account]:
+        """Every account keyed by workspace, tooling first, then targets by name."""
+        return {self.tooling.name: self.tooling, **self.targets}
+
+
+def _field(location: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def problems_from_validation(
+    path: str, error: ValidationError, reference: str = "environments/schema.json"
+) -> list[Problem]:
+    """pydantic's errors as Problems; ``reference`` is where the valid keys are documented."""
+    problems = []
+    for item in error.errors(include_url=False):
+        hint = (item.get("ctx") or {}).get("hint") or _HINTS.get(item["type"], "see {reference}")
+        problems.append(Problem(path, _field(item["loc"]), item["msg"], str(hint).format(reference=reference)))
+    return problems
+
+
+def _salvage(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    """The fields of ``data`` that are valid on their own, as an unvalidated model.
+
+    A file with one bad field still takes part in the cross-file checks with its
+    other fields, so one run reports the overlap *and* the bad account ID.
+    """
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if name not in data:
+            continue
+        raw, annotation = data[name], field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if isinstance(raw, dict):
+                values[name] = _salvage(annotation, raw)
+            continue
+        typed = Annotated[annotation, *field.metadata] if field.metadata else annotation
+        try:
+            values[name] = TypeAdapter(typed).validate_python(raw)
+        except ValidationError:
+            continue
+    return model.model_construct(**values)
+
+
+def _read(path: Path, display: str) -> tuple[Any, list[Problem]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        return None, [Problem(display, "", f"not valid YAML: {error}", "fix the YAML syntax")]
+    if not isinstance(data, dict):
+        return None, [Problem(display, "", "the file is not a mapping of settings", "start from an example file")]
+    return data, []
+
+
+def load_environments(directory: Path, display_root: Path | None = None) -> Environments:
+    """Read ``*.yaml`` in ``directory``; raise ``ConfigError`` listing every problem."""
+    problems: list[Problem] = []
+    accounts: dict[str, Account] = {}
+    files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+    if not files:
+        raise ConfigError(
+            [Problem(str(directory), "", "no account files (*.yaml) found", "add one file per AWS account")]
+        )
+    for path in files:
+        display = (
+            str(path.relative_to(display_root)) if display_root and path.is_relative_to(display_root) else str(path)
+        )
+        data, read_problems = _read(path, display)
+        problems.extend(read_problems)
+        if data is None:
+            continue
+        data.setdefault("workspace", path.stem)
+        try:
+            accounts[display] = Account.model_validate(data)
+        except ValidationError as error:
+            problems.extend(problems_from_validation(display, error))
+            accounts[display] = _salvage(Account, data)  # type: ignore[assignment]
+    problems.extend(check_all(accounts, all_read=len(accounts) == len(files)))
+    if problems:
+        raise ConfigError(problems)
+    assert all(isinstance(a, Account) for a in accounts.values())
+    tooling = next(a for a in accounts.values() if a.role == "tooling")
+    targets = {a.name: a for a in sorted(accounts.values(), key=lambda a: a.name) if a.role == "target"}
+    return Environments(tooling, targets, {a.name: path for path, a in accounts.items()})
+
+
+def json_schema() -> str:
+    """The JSON Schema that editors use to check ``environments/*.yaml``."""
+    schema = TypeAdapter(Account).json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

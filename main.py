@@ -1,0 +1,89 @@
+"""Synthesize one Terraform workspace per AWS account from ``environments/``.
+
+The only place that reads files and environment variables: constructs and
+stacks receive validated, typed values.
+
+    python main.py                  # synthesize into cdktf.out/
+    python main.py --check          # validate environments/ only
+    python main.py --write-schema   # regenerate environments/schema.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from config.backend import BACKEND_FILE, S3BackendSettings, load_backend
+from config.errors import ConfigError, Problem
+from config.loader import SCHEMA_FILE, Environments, json_schema, load_environments
+
+ROOT = Path(__file__).resolve().parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--environments", type=Path, default=ROOT / "environments", help="account files")
+    parser.add_argument(
+        "--outdir",
+        default=os.environ.get("CDKTF_OUTDIR", str(ROOT / "cdktf.out")),
+        help="synthesis output (cdktf-cli sets CDKTF_OUTDIR)",
+    )
+    parser.add_argument(
+        "--backend",
+        type=Path,
+        default=ROOT / BACKEND_FILE,
+        help="S3 backend settings; absent means local state (default: backend.tf.json)",
+    )
+    parser.add_argument("--check", action="store_true", help="validate the configuration and stop")
+    parser.add_argument("--write-schema", action="store_true", help="write environments/schema.json and stop")
+    args = parser.parse_args(argv)
+
+    if args.write_schema:
+        (args.environments / SCHEMA_FILE).write_text(json_schema(), encoding="utf-8")
+        print(f"wrote {args.environments / SCHEMA_FILE}")
+        return 0
+    try:
+        environments, backend = load(args.environments, args.backend)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        print("nothing was synthesized", file=sys.stderr)
+        return 2
+    if args.check:
+        print(f"configuration is valid: {', '.join(environments.accounts)}")
+        return 0
+
+    # jsii repeats on every start that Node 20 is past its end of life; cdktf-cli
+    # 0.21 (final) supports Node 20, so the warning tells the user nothing new.
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    # Imported here so --check and errors stay fast: the AWS bindings take seconds to load.
+    from stacks.app import build_app
+
+    app, stacks = build_app(environments, args.outdir, backend)
+    app.synth()
+    state = f"S3 state in {backend.bucket}" if backend else "local state"
+    print(f"synthesized {len(stacks)} workspaces ({state}) into {args.outdir}/stacks: {', '.join(stacks)}")
+    return 0
+
+
+def load(environments_dir: Path, backend_file: Path) -> tuple[Environments, S3BackendSettings | None]:
+    """Both configuration sources, with the problems of both in one ConfigError."""
+    problems: list[Problem] = []
+    environments = backend = None
+    try:
+        environments = load_environments(environments_dir, display_root=Path.cwd())
+    except ConfigError as error:
+        problems += error.problems
+    try:
+        display = backend_file.relative_to(Path.cwd()) if backend_file.is_relative_to(Path.cwd()) else backend_file
+        backend = load_backend(backend_file, display=str(display))
+    except ConfigError as error:
+        problems += error.problems
+    if problems or environments is None:
+        raise ConfigError(problems)
+    return environments, backend
+
+
+if __name__ == "__main__":
+    sys.exit(main())

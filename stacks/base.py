@@ -1,0 +1,75 @@
+"""What every workspace gets, applied in one place: provider, tags, versions, backend.
+
+This module and ``stacks/app.py`` hold the CDKTF-specific plumbing; constructs in
+``modules/`` only build resources, so moving to a CDKTF fork stays mechanical.
+"""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, S3Backend, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
+from constructs import Construct
+
+from config.backend import S3BackendSettings
+from config.model import Account
+from config.regions import partition_of
+from modules.naming import Namer
+
+# The version the cdktf-cdktf-provider-aws 20.1.0 bindings were generated for;
+# the bindings already write it into required_providers, this is for tests/docs.
+AWS_PROVIDER_VERSION = "5.100.0"
+# S3 native state locking (use_lockfile) needs 1.10; 1.6 is the oldest Terraform
+# the README promises, and 1.x is what the synthesized JSON is tested with.
+TERRAFORM_REQUIRED_VERSION = ">= 1.6.0, < 2.0.0"
+
+
+class AccountStack(TerraformStack):
+    """One Terraform workspace in one AWS account."""
+
+    def __init__(
+        self, scope: Construct, workspace: str, account: Account, backend: S3BackendSettings | None = None
+    ) -> None:
+        super().__init__(scope, workspace)
+        self.account = account
+        self.workspace = workspace
+        self.partition = partition_of(account.region)
+        self.namer = Namer(account.name_prefix, workspace)
+        AwsProvider(
+            self,
+            "aws",
+            region=account.region,
+            # Refuse to run against any other account, whatever credentials are active.
+            allowed_account_ids=[account.account_id],
+            assume_role=(
+                [AwsProviderAssumeRole(role_arn=account.deploy_role_arn, session_name=f"cdktf-{workspace}")]
+                if account.deploy_role_arn
+                else None
+            ),
+            default_tags=[AwsProviderDefaultTags(tags=self.default_tags())],
+        )
+        self.add_override("terraform.required_version", TERRAFORM_REQUIRED_VERSION)
+        self.backend = backend
+        self._backend(backend)
+
+    def _backend(self, backend: S3BackendSettings | None) -> None:
+        if backend is None:
+            # State next to cdktf.json, not inside cdktf.out/ (which synth rewrites);
+            # the path is relative to cdktf.out/stacks/<workspace>, so the synthesized
+            # JSON is the same on every machine.
+            LocalBackend(self, path=f"../../../terraform.{self.workspace}.tfstate")
+            return
+        settings = backend.terraform_settings(self.workspace, self.account.deploy_role_arn)
+        S3Backend(self, bucket=settings.pop("bucket"), key=settings.pop("key"), region=settings.pop("region"))
+        # cdktf 0.21's S3Backend predates use_lockfile (Terraform 1.10) and takes
+        # assume_role and endpoints in its own shapes: every other setting is
+        # written as an override, exactly as Terraform's JSON syntax has it.
+        for name, value in settings.items():
+            self.add_override(f"terraform.backend.s3.{name}", value)
+
+    def default_tags(self) -> dict[str, str]:
+        return {
+            "Project": self.account.name_prefix,
+            "Workspace": self.workspace,
+            "ManagedBy": "cdktf",
+            **self.account.tags,
+        }

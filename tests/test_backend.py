@@ -1,0 +1,107 @@
+"""backend.tf.json: validated on load, one S3 state key per workspace, local otherwise."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdktf import Testing
+
+import main
+from config.backend import S3BackendSettings, load_backend
+from config.errors import ConfigError
+from stacks.target import TargetStack
+from tests.conftest import ROOT, Synthesis
+from tests.support.synth import synth_stack
+
+EXAMPLE = ROOT / "backend.tf.json.example"
+
+
+def write(tmp_path: Path, s3: dict[str, Any]) -> Path:
+    path = tmp_path / "backend.tf.json"
+    path.write_text(json.dumps({"terraform": {"backend": {"s3": s3}}}), encoding="utf-8")
+    return path
+
+
+def example_settings() -> dict[str, Any]:
+    return dict(json.loads(EXAMPLE.read_text(encoding="utf-8"))["terraform"]["backend"]["s3"])
+
+
+def messages(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_backend(path)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_absent_file_means_local_state(tmp_path: Path) -> None:
+    assert load_backend(tmp_path / "backend.tf.json") is None
+
+
+def test_example_is_valid_and_uses_both_lockings() -> None:
+    settings = load_backend(EXAMPLE)
+    assert settings is not None
+    assert settings.use_lockfile is True and settings.dynamodb_table == "gitlab-tfstate-locks"
+    assert settings.state_key("staging") == "gitlab-on-aws/staging.tfstate"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"bucket": None}, "terraform.backend.s3.bucket: Field required"),
+        ({"colour": "blue"}, "terraform.backend.s3.colour: Extra inputs are not permitted"),
+        ({"bucket": "Bad_Bucket"}, "'Bad_Bucket' is not a valid S3 bucket name"),
+        ({"encrypt": False}, "encrypt is false"),
+        ({"use_lockfile": False, "dynamodb_table": None}, "no state locking"),
+        ({"kms_key_id": "alias/x"}, "kms_key_id must be a key or alias ARN"),
+        ({"region": "mars-1"}, "'mars-1' is not a known AWS region"),
+    ],
+)
+def test_bad_settings_are_rejected_with_a_clear_message(tmp_path: Path, change: dict[str, Any], expected: str) -> None:
+    settings = {k: v for k, v in {**example_settings(), **change}.items() if v is not None}
+    found = messages(write(tmp_path, settings))
+    assert len(found) == 1 and expected in found[0], found
+    assert "hint: " in found[0]
+
+
+def test_other_backends_and_broken_json_are_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "backend.tf.json"
+    path.write_text('{"terraform": {"backend": {"gcs": {}}}}', encoding="utf-8")
+    assert "expected exactly one backend, s3" in messages(path)[0]
+    path.write_text("{", encoding="utf-8")
+    assert "not valid JSON" in messages(path)[0]
+
+
+def test_main_rejects_a_bad_backend_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    backend = write(tmp_path, {"key": "x", "region": "ap-northeast-1", "bogus": 1})
+    outdir = tmp_path / "out"
+    assert main.main(["--backend", str(backend), "--outdir", str(outdir)]) == 2
+    err = capsys.readouterr().err
+    assert "terraform.backend.s3.bucket: Field required" in err
+    assert "terraform.backend.s3.bogus: Extra inputs are not permitted" in err
+    assert not outdir.exists()
+
+
+def test_each_workspace_gets_its_own_key_and_its_account_role(synthesis: Synthesis) -> None:
+    settings = S3BackendSettings.model_validate(example_settings())
+    stack = TargetStack(Testing.app(), synthesis.environments.targets["staging"], settings)
+    backend = synth_stack(stack)["terraform"]["backend"]["s3"]
+    assert backend["key"] == "gitlab-on-aws/staging.tfstate"
+    assert backend["bucket"] == "gitlab-tfstate-111111111111-ap-northeast-1"
+    assert backend["use_lockfile"] is True
+    assert backend["dynamodb_table"] == "gitlab-tfstate-locks"
+    assert backend["encrypt"] is True
+    assert backend["assume_role"] == {
+        "role_arn": "arn:aws:iam::222222222222:role/terraform-deploy",
+        "session_name": "cdktf-state-staging",
+    }
+
+
+def test_an_explicit_state_role_wins(synthesis: Synthesis) -> None:
+    role = "arn:aws:iam::111111111111:role/terraform-state"
+    settings = S3BackendSettings.model_validate({**example_settings(), "assume_role": {"role_arn": role}})
+    stack = TargetStack(Testing.app(), synthesis.environments.targets["production"], settings)
+    backend = synth_stack(stack)["terraform"]["backend"]["s3"]
+    assert backend["assume_role"] == {"role_arn": role}
+    assert backend["key"] == "gitlab-on-aws/production.tfstate"
