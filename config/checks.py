@@ -23,7 +23,7 @@ def check_all(accounts: Loaded, all_read: bool = True) -> list[Problem]:
     that field already has its problem reported."""
     problems: list[Problem] = []
     for path, account in accounts.items():
-        for rule in (_network, _deploy_role):
+        for rule in (_network, _deploy_role, _hostname_by_role):
             try:
                 problems.extend(rule(path, account))
             except AttributeError:
@@ -149,6 +149,23 @@ def _deploy_role(path: str, account: Account) -> Iterator[Problem]:
             "deploy_role_arn",
             f"role is in account {arn.split(':')[4]}, not this file's account {account.account_id}",
             "name the deploy role that lives in this account",
+        )
+
+
+def _hostname_by_role(path: str, account: Account) -> Iterator[Problem]:
+    if account.role == "tooling" and account.gitlab_hostname is None:
+        yield Problem(
+            path,
+            "gitlab_hostname",
+            "the tooling account needs GitLab's host name",
+            "set gitlab_hostname, e.g. gitlab.example.com; GitLab's external_url is https://<it>",
+        )
+    if account.role == "target" and account.gitlab_hostname is not None:
+        yield Problem(
+            path,
+            "gitlab_hostname",
+            "only the tooling account runs GitLab",
+            "remove gitlab_hostname here; target accounts take it from the tooling account",
         )
 
 

@@ -68,6 +68,7 @@ def _salvage(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
     other fields, so one run reports the overlap *and* the bad account ID.
     """
     values: dict[str, Any] = {}
+    invalid: list[str] = []
     for name, field in model.model_fields.items():
         if name not in data:
             continue
@@ -75,13 +76,20 @@ def _salvage(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             if isinstance(raw, dict):
                 values[name] = _salvage(annotation, raw)
+            else:
+                invalid.append(name)
             continue
         typed = Annotated[annotation, *field.metadata] if field.metadata else annotation
         try:
             values[name] = TypeAdapter(typed).validate_python(raw)
         except ValidationError:
-            continue
-    return model.model_construct(**values)
+            invalid.append(name)
+    partial = model.model_construct(**values)
+    # An invalid field must read as absent (AttributeError), not as its default,
+    # so that rules needing it are skipped instead of reporting a second problem.
+    for name in invalid:
+        partial.__dict__.pop(name, None)
+    return partial
 
 
 def _read(path: Path, display: str) -> tuple[Any, list[Problem]]:

@@ -93,7 +93,21 @@ def _role_arn(value: str) -> str:
     return value
 
 
+def _hostname(value: str) -> str:
+    labels = value.split(".")
+    label = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+    if len(value) > 253 or len(labels) < 2 or not all(label.fullmatch(part) for part in labels):
+        raise problem(
+            "hostname",
+            "'{value}' is not a fully qualified host name",
+            "lowercase DNS labels separated by dots, e.g. gitlab.example.com",
+            value=value,
+        )
+    return value
+
+
 AccountId = Annotated[str, BeforeValidator(_account_id)]
+Hostname = Annotated[str, AfterValidator(_hostname)]
 Region = Annotated[str, AfterValidator(_region)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
 VpcCidr = Annotated[str, AfterValidator(_cidr), AfterValidator(_vpc_cidr)]
@@ -184,6 +198,11 @@ class Account(Strict):
     tags: dict[str, str] = Field(
         default_factory=dict,
         description="Extra tags applied to every resource through the provider's default_tags.",
+    )
+    gitlab_hostname: Hostname | None = Field(
+        None,
+        description="Tooling account only: the fully qualified host name of GitLab (https://<this>), "
+        "resolved privately to the internal load balancer.",
     )
     network: Network
 

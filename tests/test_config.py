@@ -18,6 +18,7 @@ TOOLING = """\
 role: tooling
 account_id: "111111111111"
 region: ap-northeast-1
+gitlab_hostname: gitlab.example.com
 network:
   vpc_cidr: 10.10.0.0/16
   availability_zones: [ap-northeast-1a, ap-northeast-1c]
@@ -123,6 +124,18 @@ def test_explicit_subnets_are_used_in_az_order(tmp_path: Path) -> None:
             "lives in this account",
         ),
         (
+            ("gitlab_hostname: gitlab.example.com\n", ""),
+            "gitlab_hostname",
+            "the tooling account needs GitLab's host name",
+            "gitlab.example.com",
+        ),
+        (
+            ("gitlab.example.com", "GitLab_.example"),
+            "gitlab_hostname",
+            "is not a fully qualified host name",
+            "lowercase DNS labels",
+        ),
+        (
             ("role: tooling", "role: tooling\ndeploy_role_arn: deploy"),
             "deploy_role_arn",
             "is not an IAM role ARN",
@@ -148,6 +161,11 @@ def test_subnets_must_fit_the_vpc_cover_every_az_and_not_overlap(tmp_path: Path)
     assert any("network.subnet_cidrs.ap-northeast-1a: 10.99.0.0/24 is not inside the VPC" in p for p in found)
     text = TOOLING + "  subnet_cidrs: {ap-northeast-1a: 10.10.0.0/24, ap-northeast-1c: 10.10.0.128/25}\n"
     assert "overlaps the subnet of ap-northeast-1a" in only_problem(write(tmp_path / "f", tooling=text))
+
+
+def test_only_the_tooling_account_names_gitlab(tmp_path: Path) -> None:
+    found = only_problem(write(tmp_path / "e", tooling=TOOLING, a=TARGET + "gitlab_hostname: git.example.com\n"))
+    assert found.startswith("e/a.yaml: gitlab_hostname: only the tooling account runs GitLab")
 
 
 def test_accounts_and_workspaces_are_unique(tmp_path: Path) -> None:
