@@ -67,6 +67,10 @@ def synthesis(environments: Environments, tmp_path_factory: pytest.TempPathFacto
     return Synthesis(environments, outdir, parsed)
 
 
+# What the real-tool fixtures did, for the closing summary of the run.
+_REPORT: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="session")
 def terraform_runs(synthesis: Synthesis, tmp_path_factory: pytest.TempPathFactory) -> dict[str, WorkspaceRun]:
     """init, validate, plan and show for every workspace; two at a time (two cores)."""
@@ -77,7 +81,9 @@ def terraform_runs(synthesis: Synthesis, tmp_path_factory: pytest.TempPathFactor
             name: pool.submit(terraform.check_workspace, name, synthesis.stack_dir(name), workdir)
             for name in synthesis.stacks
         }
-        return {name: future.result() for name, future in futures.items()}
+        runs = {name: future.result() for name, future in futures.items()}
+    _REPORT["terraform"] = (terraform.binary, terraform.mirror, runs)
+    return runs
 
 
 @pytest.fixture(scope="session")
@@ -86,9 +92,25 @@ def checkov_result(terraform_runs: dict[str, WorkspaceRun], tmp_path_factory: py
     missing = sorted(set(terraform_runs) - set(plans))
     assert not missing, f"no plan to scan for {missing}; see the terraform tests"
     findings, passed, log = scan(plans, tmp_path_factory.mktemp("checkov"))
+    _REPORT["checkov"] = (sorted(plans), passed, len(findings))
     return CheckovResult(findings, passed, log)
 
 
 @pytest.fixture(scope="session")
 def checkov_exceptions() -> list[Any]:
     return load_exceptions(CHECKOV_EXCEPTIONS)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Show that Terraform and checkov really ran, per workspace."""
+    write = terminalreporter.write_line
+    if "terraform" in _REPORT:
+        binary, mirror, runs = _REPORT["terraform"]
+        terminalreporter.section("terraform (offline)")
+        write(f"{binary}; provider from {mirror or 'the registry'}")
+        for name, run in runs.items():
+            write(f"{name:<24} " + "  ".join(f"{s.command.split()[0]}={s.returncode}" for s in run.steps))
+    if "checkov" in _REPORT:
+        workspaces, passed, failed = _REPORT["checkov"]
+        terminalreporter.section("checkov (terraform_plan)")
+        write(f"{len(workspaces)} plans ({', '.join(workspaces)}): {passed} checks passed, {failed} failed")
