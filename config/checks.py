@@ -198,7 +198,9 @@ def _unique(accounts: Loaded, field: str, key: object) -> Iterator[Problem]:
 
 
 def _vpc_overlaps(accounts: Loaded) -> Iterator[Problem]:
-    networks = [(path, ipaddress.IPv4Network(a.network.vpc_cidr)) for path, a in accounts.items()]
+    # Tooling first: an overlap is then reported on the target file that collides with it.
+    ordered = sorted(accounts.items(), key=lambda item: getattr(item[1], "role", "") != "tooling")
+    networks = [(path, ipaddress.IPv4Network(a.network.vpc_cidr)) for path, a in ordered]
     for (path_a, a), (path_b, b) in combinations(networks, 2):
         if a.overlaps(b):
             yield Problem(
