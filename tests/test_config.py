@@ -188,7 +188,9 @@ def test_exactly_one_tooling_account(tmp_path: Path, count: int) -> None:
 def test_vpc_cidrs_of_accounts_must_not_overlap(tmp_path: Path) -> None:
     overlapping = TARGET.replace("10.20.0.0/16", "10.10.128.0/17")
     found = only_problem(write(tmp_path / "e", tooling=TOOLING, staging=overlapping))
-    assert "network.vpc_cidr: 10.10.0.0/16 overlaps the VPC 10.10.128.0/17 of e/staging.yaml" in found
+    # Reported on the target: the tooling VPC is what every target routes to.
+    assert found.startswith("e/staging.yaml: network.vpc_cidr: 10.10.128.0/17 overlaps the tooling VPC 10.10.0.0/16")
+    assert "of e/tooling.yaml" in found
     assert "own range" in found
 
 
@@ -223,7 +225,7 @@ def test_main_reports_every_problem_writes_nothing_and_fails(
     assert "3 configuration problems found" in err
     assert "staging.yaml: account_id: '22222222222' is not a 12-digit AWS account ID" in err
     assert "staging.yaml: network.availability_zones[1]: 'us-east-1a' is not an AZ of the account's region" in err
-    assert "network.vpc_cidr: 10.10.0.0/16 overlaps the VPC 10.10.128.0/17" in err
+    assert "staging.yaml: network.vpc_cidr: 10.10.128.0/17 overlaps the tooling VPC 10.10.0.0/16" in err
     assert "nothing was synthesized" in err
 
 
