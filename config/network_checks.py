@@ -37,14 +37,16 @@ def check_network(accounts: Loaded) -> Iterator[Problem]:
 def _tooling_only(path: str, account: Account) -> Iterator[Problem]:
     if account.role != "target":
         return
-    for field, what in (("transit_gateway", "the Transit Gateway"), ("client_vpn", "Client VPN")):
+    hints = {
+        "transit_gateway": ("the Transit Gateway", "target accounts attach to the tooling account's Transit Gateway"),
+        "client_vpn": (
+            "Client VPN",
+            "VPN users reach target VPCs through the tooling account (client_vpn.target_vpcs)",
+        ),
+    }
+    for field, (what, why) in hints.items():
         if getattr(account, field) is not None:
-            yield Problem(
-                path,
-                field,
-                f"{what} belongs to the tooling account",
-                f"remove {field} here; target accounts attach to the tooling account's Transit Gateway",
-            )
+            yield Problem(path, field, f"{what} belongs to the tooling account", f"remove {field} here; {why}")
 
 
 def _vpn_zones(path: str, account: Account) -> Iterator[Problem]:
