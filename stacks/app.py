@@ -22,7 +22,9 @@ def build_app(
     stacks: dict[str, AccountStack] = {}
     tooling = ToolingStack(app, environments.tooling, backend, targets=environments.targets)
     stacks[tooling.workspace] = tooling
-    targets = {name: TargetStack(app, account, tooling, backend) for name, account in environments.targets.items()}
+    targets = {
+        name: TargetStack(app, account, backend, tooling=tooling) for name, account in environments.targets.items()
+    }
     stacks.update(targets)
     hub_routing = HubRoutingStack(app, tooling, targets, backend)
     stacks[hub_routing.workspace] = hub_routing

@@ -19,7 +19,7 @@ from stacks.tooling import ToolingStack
 
 class TargetStack(AccountStack):
     def __init__(
-        self, scope: Construct, account: Account, tooling: ToolingStack, backend: S3BackendSettings | None = None
+        self, scope: Construct, account: Account, backend: S3BackendSettings | None = None, *, tooling: ToolingStack
     ) -> None:
         super().__init__(scope, account.name, account, backend)
         self.network = Network(self, "network", network_props(self))

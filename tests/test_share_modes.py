@@ -32,7 +32,7 @@ def synthesize(stack_class: type[ToolingStack] = ToolingStack, **transit: Any) -
     tooling_account = environments.tooling.model_copy(update={"transit_gateway": TransitGatewayConfig(**transit)})
     app = Testing.app()
     tooling = stack_class(app, tooling_account, None, targets=environments.targets)
-    staging = TargetStack(app, environments.targets["staging"], tooling)
+    staging = TargetStack(app, environments.targets["staging"], tooling=tooling)
     hub = HubRoutingStack(app, tooling, {"staging": staging})
     return {stack.workspace: synth_stack(stack) for stack in (tooling, staging, hub)}
 
