@@ -44,7 +44,7 @@ def test_transit_gateway_from_configuration_and_pinned(stack: dict[str, Any], sy
     assert address(stack, "aws_ec2_transit_gateway", "transit-hub/tgw") == (
         "aws_ec2_transit_gateway.transit-hub_tgw_C3B31FC8"
     )
-    assert address(stack, "aws_kms_key", "client-vpn/logs-key") == "aws_kms_key.client-vpn_logs-key_CD6F3FFE"
+    assert address(stack, "aws_kms_key", "client-vpn/logs-key/key") == "aws_kms_key.client-vpn_logs-key_CD6F3FFE"
 
 
 def test_shared_in_the_organization_with_each_target_account(stack: dict[str, Any], synthesis: Synthesis) -> None:
