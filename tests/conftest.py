@@ -20,7 +20,6 @@ os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from config.loader import Environments, load_environments
-from config.network_checks import hub_routing_workspace
 from tests.support.checkov import Finding, load_exceptions, scan
 from tests.support.terraform import Terraform, WorkspaceRun, remote_state_fixtures
 
@@ -53,7 +52,7 @@ def example_environments() -> Environments:
 def example_workspaces() -> list[str]:
     """Every workspace of the example in deploy order: the accounts, then hub routing."""
     environments = example_environments()
-    return [*environments.accounts, hub_routing_workspace(environments.tooling.name)]
+    return [*environments.accounts, environments.hub_routing_workspace]
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,7 @@ def test_example_loads_with_one_tooling_and_two_targets() -> None:
     assert environments.tooling.name == "tooling"
     assert list(environments.targets) == ["production", "staging"]
     assert list(environments.accounts) == ["tooling", "production", "staging"]
+    assert environments.hub_routing_workspace == "tooling-hub-routing"
 
 
 def test_workspace_defaults_to_file_name_and_can_be_set(tmp_path: Path) -> None:
