@@ -106,7 +106,8 @@ def test_client_vpn_from_configuration(stack: dict[str, Any], synthesis: Synthes
 
 
 def test_network_outputs(stack: dict[str, Any]) -> None:
-    assert set(stack["output"]) == {
+    # Other parts of the workspace add their own outputs.
+    assert set(stack["output"]) >= {
         "vpc_id",
         "transit_gateway_id",
         "transit_gateway_share_arn",
