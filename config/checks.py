@@ -12,6 +12,7 @@ from itertools import combinations
 
 from config.errors import Problem
 from config.model import SMALLEST_SUBNET_PREFIX, Account
+from config.network_checks import check_network
 from config.regions import availability_zones
 
 Loaded = Mapping[str, Account]  # file path -> account
@@ -35,6 +36,7 @@ def check_all(accounts: Loaded, all_read: bool = True) -> list[Problem]:
     problems.extend(_unique(_having(accounts, "account_id"), "account_id", lambda a: a.account_id))
     problems.extend(_unique(_having(accounts, "workspace"), "workspace", lambda a: a.name))
     problems.extend(_vpc_overlaps(_having(accounts, "network", "vpc_cidr")))
+    problems.extend(check_network(accounts))
     return problems
 
 
@@ -198,14 +200,18 @@ def _unique(accounts: Loaded, field: str, key: object) -> Iterator[Problem]:
 
 
 def _vpc_overlaps(accounts: Loaded) -> Iterator[Problem]:
-    # Tooling first: an overlap is then reported on the target file that collides with it.
-    ordered = sorted(accounts.items(), key=lambda item: getattr(item[1], "role", "") != "tooling")
-    networks = [(path, ipaddress.IPv4Network(a.network.vpc_cidr)) for path, a in ordered]
-    for (path_a, a), (path_b, b) in combinations(networks, 2):
+    networks = [(path, ipaddress.IPv4Network(a.network.vpc_cidr)) for path, a in accounts.items()]
+    for first, second in combinations(networks, 2):
+        # Reported on the target when one side is the tooling account: that is the
+        # file to change, since the tooling VPC is what every target routes to.
+        if getattr(accounts[second[0]], "role", None) == "tooling":
+            first, second = second, first  # noqa: PLW2901
+        (path_a, a), (path_b, b) = first, second
         if a.overlaps(b):
+            owner = "the tooling VPC" if getattr(accounts[path_a], "role", None) == "tooling" else "the VPC"
             yield Problem(
                 path_b,
                 "network.vpc_cidr",
-                f"{b} overlaps the VPC {a} of {path_a}",
+                f"{b} overlaps {owner} {a} of {path_a}",
                 "accounts are joined by a Transit Gateway, so every VPC needs its own range",
             )

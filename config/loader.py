@@ -14,6 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from config.checks import check_all
 from config.errors import ConfigError, Problem
 from config.model import Account
+from config.network_checks import hub_routing_workspace
 
 SCHEMA_FILE = "schema.json"
 
@@ -41,6 +42,11 @@ class Environments:
     def accounts(self) -> dict[str, Account]:
         """Every account keyed by workspace, tooling first, then targets by name."""
         return {self.tooling.name: self.tooling, **self.targets}
+
+    @property
+    def hub_routing_workspace(self) -> str:
+        """The tooling account's second workspace, applied after every target."""
+        return hub_routing_workspace(self.tooling.name)
 
 
 def _field(location: tuple[int | str, ...]) -> str:

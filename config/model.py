@@ -205,9 +205,21 @@ class Account(Strict):
         "resolved privately to the internal load balancer.",
     )
     network: Network
+    transit_gateway: TransitGatewayConfig | None = Field(
+        None, description="Tooling account only: the Transit Gateway hub (defaults apply when omitted)."
+    )
+    client_vpn: ClientVpnConfig | None = Field(
+        None, description="Tooling account only: Client VPN for people; omitted: no VPN endpoint."
+    )
 
     @property
     def name(self) -> str:
         """The workspace name (set by the loader from the file name when omitted)."""
         assert self.workspace is not None, "the loader sets workspace"
         return self.workspace
+
+
+# The network sections refer to the types above; imported last to avoid a cycle.
+from config.transit import ClientVpnConfig, TransitGatewayConfig  # noqa: E402
+
+Account.model_rebuild()

@@ -7,6 +7,7 @@ from cdktf import App
 from config.backend import S3BackendSettings
 from config.loader import Environments
 from stacks.base import AccountStack
+from stacks.hub_routing import HubRoutingStack
 from stacks.target import TargetStack
 from stacks.tooling import ToolingStack
 
@@ -14,11 +15,17 @@ from stacks.tooling import ToolingStack
 def build_app(
     environments: Environments, outdir: str, backend: S3BackendSettings | None = None
 ) -> tuple[App, dict[str, AccountStack]]:
-    """The app and its stacks keyed by workspace name, in deploy order."""
+    """The app and its stacks keyed by workspace name, in deploy order: tooling, the
+    targets, then the tooling account's hub routing (stack dependencies say the same,
+    so ``cdktf deploy '*'`` keeps this order)."""
     app = App(outdir=outdir)
     stacks: dict[str, AccountStack] = {}
-    tooling = ToolingStack(app, environments.tooling, backend)
+    tooling = ToolingStack(app, environments.tooling, backend, targets=environments.targets)
     stacks[tooling.workspace] = tooling
-    for account in environments.targets.values():
-        stacks[account.name] = TargetStack(app, account, backend)
+    targets = {
+        name: TargetStack(app, account, backend, tooling=tooling) for name, account in environments.targets.items()
+    }
+    stacks.update(targets)
+    hub_routing = HubRoutingStack(app, tooling, targets, backend)
+    stacks[hub_routing.workspace] = hub_routing
     return app, stacks

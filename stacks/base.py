@@ -6,7 +6,17 @@ This module and ``stacks/app.py`` hold the CDKTF-specific plumbing; constructs i
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, S3Backend, TerraformStack
+from dataclasses import dataclass
+
+from cdktf import (
+    DataTerraformRemoteStateLocal,
+    DataTerraformRemoteStateS3,
+    LocalBackend,
+    S3Backend,
+    TerraformOutput,
+    TerraformRemoteState,
+    TerraformStack,
+)
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 from constructs import Construct
 
@@ -21,6 +31,34 @@ AWS_PROVIDER_VERSION = "5.100.0"
 # S3 native state locking (use_lockfile) needs 1.10; 1.6 is the oldest Terraform
 # the README promises, and 1.x is what the synthesized JSON is tested with.
 TERRAFORM_REQUIRED_VERSION = ">= 1.6.0, < 2.0.0"
+
+
+def local_state_path(workspace: str) -> str:
+    """Local state next to cdktf.json, relative to cdktf.out/stacks/<workspace>."""
+    return f"../../../terraform.{workspace}.tfstate"
+
+
+@dataclass(frozen=True)
+class Output:
+    """One named, documented string output of a workspace: the contract between the
+    workspace that exports it and the workspaces that read it."""
+
+    name: str
+    description: str
+
+    def export(self, stack: TerraformStack, value: str) -> TerraformOutput:
+        return TerraformOutput(stack, self.name, value=value, description=self.description)
+
+
+@dataclass(frozen=True)
+class RemoteOutputs:
+    """Another workspace's outputs, read from its state."""
+
+    workspace: str
+    state: TerraformRemoteState
+
+    def get(self, output: Output) -> str:
+        return self.state.get_string(output.name)
 
 
 class AccountStack(TerraformStack):
@@ -56,7 +94,7 @@ class AccountStack(TerraformStack):
             # State next to cdktf.json, not inside cdktf.out/ (which synth rewrites);
             # the path is relative to cdktf.out/stacks/<workspace>, so the synthesized
             # JSON is the same on every machine.
-            LocalBackend(self, path=f"../../../terraform.{self.workspace}.tfstate")
+            LocalBackend(self, path=local_state_path(self.workspace))
             return
         settings = backend.terraform_settings(self.workspace, self.account.deploy_role_arn)
         S3Backend(self, bucket=settings.pop("bucket"), key=settings.pop("key"), region=settings.pop("region"))
@@ -65,6 +103,26 @@ class AccountStack(TerraformStack):
         # written as an override, exactly as Terraform's JSON syntax has it.
         for name, value in settings.items():
             self.add_override(f"terraform.backend.s3.{name}", value)
+
+    def remote_outputs(self, producer: AccountStack) -> RemoteOutputs:
+        """``producer``'s outputs through a ``terraform_remote_state`` on the same backend
+        as every workspace, and a stack dependency so that CDKTF applies ``producer``
+        first (``cdktf deploy '*'``)."""
+        self.add_dependency(producer)
+        construct_id = f"state-{producer.workspace}"
+        if self.backend is None:
+            state: TerraformRemoteState = DataTerraformRemoteStateLocal(
+                self, construct_id, path=local_state_path(producer.workspace)
+            )
+            return RemoteOutputs(producer.workspace, state)
+        # Read with this workspace's own role: it already reaches the state bucket.
+        settings = self.backend.terraform_settings(producer.workspace, self.account.deploy_role_arn)
+        state = DataTerraformRemoteStateS3(
+            self, construct_id, bucket=settings.pop("bucket"), key=settings.pop("key"), region=settings.pop("region")
+        )
+        for name, value in settings.items():  # as in _backend: Terraform's own JSON shapes
+            state.add_override(f"config.{name}", value)
+        return RemoteOutputs(producer.workspace, state)
 
     def default_tags(self) -> dict[str, str]:
         return {

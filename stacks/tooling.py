@@ -2,18 +2,148 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformOutput
+from collections.abc import Mapping
+
 from constructs import Construct
 
 from config.backend import S3BackendSettings
 from config.model import Account
+from config.transit import TransitGatewayConfig
+from modules.client_vpn import ClientVpn, ClientVpnProps
 from modules.network import Network
+from modules.private_dns import PrivateDns, PrivateDnsProps
+from modules.transit_attachment import TransitAttachment, TransitAttachmentProps
+from modules.transit_hub import TransitHub, TransitHubProps
+from modules.transit_routing import TransitRouting, TransitRoutingProps
+from stacks import outputs
 from stacks.base import AccountStack
 from stacks.shared import network_props
 
 
 class ToolingStack(AccountStack):
-    def __init__(self, scope: Construct, account: Account, backend: S3BackendSettings | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        account: Account,
+        backend: S3BackendSettings | None = None,
+        targets: Mapping[str, Account] | None = None,
+    ) -> None:
         super().__init__(scope, account.name, account, backend)
+        self.targets = dict(targets or {})
+        self.transit_config = account.transit_gateway or TransitGatewayConfig()  # type: ignore[call-arg]
         self.network = Network(self, "network", network_props(self))
-        TerraformOutput(self, "vpc_id", value=self.network.vpc.id, description="Tooling VPC ID.")
+        outputs.TOOLING_VPC_ID.export(self, self.network.vpc.id)
+        self._transit_hub()
+        self.client_vpn = self._client_vpn()
+        # MERGE (issue 3): pass the ALB here, alias_dns_name=<alb>.dns_name and
+        # alias_zone_id=<alb>.zone_id, once it is built above.
+        self.gitlab_dns = self.name_resolution()
+
+    def _transit_hub(self) -> None:
+        config = self.transit_config
+        self.hub = TransitHub(
+            self,
+            "transit-hub",
+            TransitHubProps(
+                namer=self.namer,
+                share_principals={name: target.account_id for name, target in self.targets.items()},
+                amazon_side_asn=config.amazon_side_asn,
+                auto_accept_shared_attachments=config.auto_accept_shared_attachments,
+                dns_support=config.dns_support,
+                allow_external_principals=config.share_mode == "accounts",
+            ),
+        )
+        self.attachment = TransitAttachment(
+            self,
+            "transit-attachment",
+            TransitAttachmentProps(
+                namer=self.namer,
+                transit_gateway_id=self.hub.gateway.id,
+                vpc_id=self.network.vpc.id,
+                subnet_ids={az: subnet.id for az, subnet in self.network.subnets.items()},
+                route_table_ids={az: table.id for az, table in self.network.route_tables.items()},
+                destinations={name: target.network.vpc_cidr for name, target in self.targets.items()},
+                owner_account=True,
+            ),
+        )
+        tables = self.hub.route_tables
+        # The tooling VPC uses the hub table (a route to every target, propagated by
+        # hub-routing) and is the only network propagated into the targets' table.
+        TransitRouting(
+            self,
+            "transit-routing",
+            TransitRoutingProps(
+                namer=self.namer,
+                attachment_id=self.attachment.id,
+                associate_with=tables.hub.id,
+                propagate_to={"spokes": tables.spokes.id},
+            ),
+        )
+        outputs.TRANSIT_GATEWAY_ID.export(self, self.hub.gateway.id)
+        outputs.TRANSIT_GATEWAY_SHARE_ARN.export(self, self.hub.share.arn)
+        outputs.HUB_ROUTE_TABLE_ID.export(self, tables.hub.id)
+        outputs.SPOKES_ROUTE_TABLE_ID.export(self, tables.spokes.id)
+
+    def _client_vpn(self) -> ClientVpn | None:
+        config = self.account.client_vpn
+        if config is None:
+            return None
+        zones = config.availability_zones or tuple(self.network.subnets)
+        auth = config.authentication
+        vpn = ClientVpn(
+            self,
+            "client-vpn",
+            ClientVpnProps(
+                namer=self.namer,
+                account_id=self.account.account_id,
+                region=self.account.region,
+                partition=self.partition,
+                vpc_id=self.network.vpc.id,
+                vpc_cidr=self.network.cidr,
+                subnet_ids={az: self.network.subnets[az].id for az in zones},
+                client_cidr=config.client_cidr,
+                server_certificate_arn=config.server_certificate_arn,
+                client_root_certificate_chain_arn=(
+                    auth.client_root_certificate_chain_arn if auth.type == "mutual-tls" else None
+                ),
+                saml_provider_arn=auth.saml_provider_arn if auth.type == "saml" else None,
+                self_service_saml_provider_arn=auth.self_service_saml_provider_arn if auth.type == "saml" else None,
+                access_group_id=auth.access_group_id if auth.type == "saml" else None,
+                other_networks=(
+                    {name: target.network.vpc_cidr for name, target in self.targets.items()}
+                    if config.target_vpcs
+                    else {}
+                ),
+                split_tunnel=config.split_tunnel,
+                transport_protocol=config.transport_protocol,
+                vpn_port=config.vpn_port,
+                session_timeout_hours=config.session_timeout_hours,
+                log_retention_days=config.log_retention_days,
+            ),
+        )
+        outputs.CLIENT_VPN_ENDPOINT_ID.export(self, vpn.endpoint.id)
+        outputs.CLIENT_VPN_SECURITY_GROUP_ID.export(self, vpn.security_group_id)
+        return vpn
+
+    def name_resolution(self, alias_dns_name: str | None = None, alias_zone_id: str | None = None) -> PrivateDns:
+        """GitLab's host name inside the tooling VPC (and so for VPN clients, whose DNS
+        server is this VPC's resolver). With a load balancer given, its DNS name and zone
+        are also exported for the target workspaces' own zones."""
+        assert self.account.gitlab_hostname is not None, "config.checks requires it on the tooling account"
+        dns = PrivateDns(
+            self,
+            "gitlab-dns",
+            PrivateDnsProps(
+                namer=self.namer,
+                hostname=self.account.gitlab_hostname,
+                vpc_id=self.network.vpc.id,
+                region=self.account.region,
+                alias_dns_name=alias_dns_name,
+                alias_zone_id=alias_zone_id,
+            ),
+        )
+        self.exports_gitlab_alias = alias_dns_name is not None and alias_zone_id is not None
+        if alias_dns_name is not None and alias_zone_id is not None:
+            outputs.GITLAB_ALB_DNS_NAME.export(self, alias_dns_name)
+            outputs.GITLAB_ALB_ZONE_ID.export(self, alias_zone_id)
+        return dns

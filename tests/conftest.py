@@ -21,7 +21,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from config.loader import Environments, load_environments
 from tests.support.checkov import Finding, load_exceptions, scan
-from tests.support.terraform import Terraform, WorkspaceRun
+from tests.support.terraform import Terraform, WorkspaceRun, remote_state_fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "environments"
@@ -47,6 +47,12 @@ class CheckovResult:
 
 def example_environments() -> Environments:
     return load_environments(EXAMPLE, display_root=ROOT)
+
+
+def example_workspaces() -> list[str]:
+    """Every workspace of the example in deploy order: the accounts, then hub routing."""
+    environments = example_environments()
+    return [*environments.accounts, environments.hub_routing_workspace]
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +84,14 @@ def terraform_runs(synthesis: Synthesis, tmp_path_factory: pytest.TempPathFactor
     terraform = Terraform(workdir / ".config")
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {
-            name: pool.submit(terraform.check_workspace, name, synthesis.stack_dir(name), workdir)
+            name: pool.submit(
+                terraform.check_workspace,
+                name,
+                synthesis.stack_dir(name),
+                workdir,
+                # Where a workspace reads another's outputs, fixture state stands in for it.
+                remote_state_fixtures(synthesis.stacks[name], synthesis.stacks),
+            )
             for name in synthesis.stacks
         }
         runs = {name: future.result() for name, future in futures.items()}

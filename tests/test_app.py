@@ -10,7 +10,7 @@ import pytest
 from stacks.base import AWS_PROVIDER_VERSION, TERRAFORM_REQUIRED_VERSION
 from tests.conftest import ROOT, Synthesis
 
-WORKSPACES = ["tooling", "production", "staging"]
+WORKSPACES = ["tooling", "production", "staging", "tooling-hub-routing"]
 
 
 def test_one_workspace_per_account(synthesis: Synthesis) -> None:
@@ -29,7 +29,8 @@ def test_versions_are_pinned(synthesis: Synthesis, workspace: str) -> None:
 
 @pytest.mark.parametrize("workspace", WORKSPACES)
 def test_provider_region_role_account_guard_and_tags(synthesis: Synthesis, workspace: str) -> None:
-    account = synthesis.environments.accounts[workspace]
+    # hub routing is a second workspace of the tooling account
+    account = synthesis.environments.accounts.get(workspace, synthesis.environments.tooling)
     (provider,) = synthesis.stacks[workspace]["provider"]["aws"]
     assert provider["region"] == account.region
     assert provider["allowed_account_ids"] == [account.account_id]
@@ -52,9 +53,29 @@ def test_local_state_lives_outside_cdktf_out(synthesis: Synthesis, workspace: st
 
 def test_no_data_source_that_calls_aws(synthesis: Synthesis) -> None:
     # aws_iam_policy_document is computed by the provider locally; anything else asks AWS.
-    local_only = {"aws_iam_policy_document"}
+    # terraform_remote_state reads this project's own state, through the same backend.
+    local_only = {"aws_iam_policy_document", "terraform_remote_state"}
     for workspace, stack in synthesis.stacks.items():
         assert set(stack.get("data", {})) <= local_only, workspace
+        for state in stack.get("data", {}).get("terraform_remote_state", {}).values():
+            assert state["backend"] == "local"
+            assert state["config"]["path"].startswith("../../../terraform."), workspace
+
+
+def test_deploy_order_tooling_then_targets_then_hub_routing(synthesis: Synthesis) -> None:
+    # cdktf deploy '*' applies a stack only after the stacks it depends on.
+    manifest = json.loads((synthesis.outdir / "manifest.json").read_text(encoding="utf-8"))
+    dependencies = {name: set(stack.get("dependencies", [])) for name, stack in manifest["stacks"].items()}
+    assert dependencies == {
+        "tooling": set(),
+        "production": {"tooling"},
+        "staging": {"tooling"},
+        "tooling-hub-routing": {"tooling", "production", "staging"},
+    }
+    # No cycle, and the app lists them in an order that respects every dependency.
+    order = list(synthesis.stacks)
+    for name, needs in dependencies.items():
+        assert all(order.index(need) < order.index(name) for need in needs), name
 
 
 def test_synthesis_is_deterministic(synthesis: Synthesis, tmp_path: Path) -> None:

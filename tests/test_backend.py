@@ -12,7 +12,7 @@ from cdktf import Testing
 import main
 from config.backend import S3BackendSettings, load_backend
 from config.errors import ConfigError
-from stacks.target import TargetStack
+from stacks.base import AccountStack
 from tests.conftest import ROOT, Synthesis
 from tests.support.synth import synth_stack
 
@@ -85,7 +85,7 @@ def test_main_rejects_a_bad_backend_and_writes_nothing(tmp_path: Path, capsys: p
 
 def test_each_workspace_gets_its_own_key_and_its_account_role(synthesis: Synthesis) -> None:
     settings = S3BackendSettings.model_validate(example_settings())
-    stack = TargetStack(Testing.app(), synthesis.environments.targets["staging"], settings)
+    stack = AccountStack(Testing.app(), "staging", synthesis.environments.targets["staging"], settings)
     backend = synth_stack(stack)["terraform"]["backend"]["s3"]
     assert backend["key"] == "gitlab-on-aws/staging.tfstate"
     assert backend["bucket"] == "gitlab-tfstate-111111111111-ap-northeast-1"
@@ -101,7 +101,7 @@ def test_each_workspace_gets_its_own_key_and_its_account_role(synthesis: Synthes
 def test_an_explicit_state_role_wins(synthesis: Synthesis) -> None:
     role = "arn:aws:iam::111111111111:role/terraform-state"
     settings = S3BackendSettings.model_validate({**example_settings(), "assume_role": {"role_arn": role}})
-    stack = TargetStack(Testing.app(), synthesis.environments.targets["production"], settings)
+    stack = AccountStack(Testing.app(), "production", synthesis.environments.targets["production"], settings)
     backend = synth_stack(stack)["terraform"]["backend"]["s3"]
     assert backend["assume_role"] == {"role_arn": role}
     assert backend["key"] == "gitlab-on-aws/production.tfstate"

@@ -57,6 +57,7 @@ def test_example_loads_with_one_tooling_and_two_targets() -> None:
     assert environments.tooling.name == "tooling"
     assert list(environments.targets) == ["production", "staging"]
     assert list(environments.accounts) == ["tooling", "production", "staging"]
+    assert environments.hub_routing_workspace == "tooling-hub-routing"
 
 
 def test_workspace_defaults_to_file_name_and_can_be_set(tmp_path: Path) -> None:
@@ -188,9 +189,9 @@ def test_exactly_one_tooling_account(tmp_path: Path, count: int) -> None:
 def test_vpc_cidrs_of_accounts_must_not_overlap(tmp_path: Path) -> None:
     overlapping = TARGET.replace("10.20.0.0/16", "10.10.128.0/17")
     found = only_problem(write(tmp_path / "e", tooling=TOOLING, staging=overlapping))
-    assert found.startswith(
-        "e/staging.yaml: network.vpc_cidr: 10.10.128.0/17 overlaps the VPC 10.10.0.0/16 of e/tooling.yaml"
-    )
+    # Reported on the target: the tooling VPC is what every target routes to.
+    assert found.startswith("e/staging.yaml: network.vpc_cidr: 10.10.128.0/17 overlaps the tooling VPC 10.10.0.0/16")
+    assert "of e/tooling.yaml" in found
     assert "own range" in found
 
 
@@ -225,7 +226,7 @@ def test_main_reports_every_problem_writes_nothing_and_fails(
     assert "3 configuration problems found" in err
     assert "staging.yaml: account_id: '22222222222' is not a 12-digit AWS account ID" in err
     assert "staging.yaml: network.availability_zones[1]: 'us-east-1a' is not an AZ of the account's region" in err
-    assert "staging.yaml: network.vpc_cidr: 10.10.128.0/17 overlaps the VPC 10.10.0.0/16 of " in err
+    assert "staging.yaml: network.vpc_cidr: 10.10.128.0/17 overlaps the tooling VPC 10.10.0.0/16" in err
     assert "nothing was synthesized" in err
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Synthesis, example_environments
+from tests.conftest import Synthesis, example_workspaces
 from tests.support.terraform import (
     MIRROR_VARIABLE,
     OVERRIDE_FILE,
@@ -18,7 +18,7 @@ from tests.support.terraform import (
     offline_override,
 )
 
-WORKSPACES = list(example_environments().accounts)
+WORKSPACES = example_workspaces()
 
 
 def test_every_synthesized_workspace_is_checked(terraform_runs: dict[str, WorkspaceRun], synthesis: Synthesis) -> None:

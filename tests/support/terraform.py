@@ -9,8 +9,10 @@ configured or found, else from the registry.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -30,6 +32,20 @@ MIRROR_CANDIDATES = (
     "/usr/share/terraform/plugins",
 )
 OVERRIDE_FILE = "offline_override.tf.json"
+REMOTE_STATE_OVERRIDE_FILE = "remote_state_override.tf.json"
+# ID prefixes AWS gives these resource types, so that fixture values look real to
+# the provider's plan-time validation.
+_ID_PREFIXES = {
+    "aws_ec2_transit_gateway": "tgw-",
+    "aws_ec2_transit_gateway_vpc_attachment": "tgw-attach-",
+    "aws_ec2_transit_gateway_route_table": "tgw-rtb-",
+    "aws_vpc": "vpc-",
+    "aws_subnet": "subnet-",
+    "aws_security_group": "sg-",
+    "aws_ec2_client_vpn_endpoint": "cvpn-endpoint-",
+    "aws_route53_zone": "Z",
+}
+_REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}")
 
 
 class TerraformMissing(RuntimeError):
@@ -89,6 +105,78 @@ def offline_override(stack: Mapping[str, object], state_path: Path) -> dict[str,
         "terraform": {"backend": {"local": {"path": str(state_path)}}},
         "provider": {"aws": providers},
     }
+
+
+def producer_workspace(config: Mapping[str, object]) -> str:
+    """The workspace whose state a ``terraform_remote_state`` reads: from the local
+    ``path`` (``terraform.<workspace>.tfstate``) or the S3 ``key`` (``<prefix>/<workspace>.tfstate``)."""
+    location = str(config.get("path") or config.get("key") or "")
+    name = Path(location).name
+    if not name.endswith(".tfstate"):
+        raise ValueError(f"cannot tell which workspace the remote state {config} belongs to")
+    return name.removesuffix(".tfstate").removeprefix("terraform.")
+
+
+def fake_value(expression: object, producer: Mapping[str, object]) -> object:
+    """A plausible value for an output expression of the producing workspace:
+    literals as they are, references to resource attributes shaped like AWS's."""
+    if not isinstance(expression, str) or "${" not in expression:
+        return expression
+    match = _REFERENCE.fullmatch(expression)
+    if match is None:
+        raise ValueError(f"no fixture value for the output expression {expression!r}; extend fake_value")
+    resource_type, name, attribute = match.groups()
+    digest = hashlib.sha256(f"{resource_type}.{name}".encode()).hexdigest()[:17]
+    provider = (producer.get("provider", {}).get("aws") or [{}])[0]  # type: ignore[attr-defined]
+    region = provider.get("region", "us-east-1")
+    account = (provider.get("allowed_account_ids") or ["123456789012"])[0]
+    if attribute == "arn":
+        service = resource_type.split("_")[1]
+        return f"arn:aws:{service}:{region}:{account}:{resource_type.removeprefix('aws_')}/{digest}"
+    if attribute == "dns_name":
+        return f"internal-fixture-{digest}.{region}.elb.amazonaws.com"
+    if attribute == "zone_id":
+        return f"Z{digest.upper()}"
+    return _ID_PREFIXES.get(resource_type, "fixture-") + digest
+
+
+def remote_state_fixtures(stack: Mapping[str, object], stacks: Mapping[str, Mapping[str, object]]) -> dict[str, object]:
+    """Files that let ``stack`` plan offline where it reads other workspaces' outputs:
+    a state file per producer holding exactly the outputs read (values from
+    ``fake_value``), and an override pointing each ``terraform_remote_state`` at it.
+
+    Fails when a read output is not declared by the producer, so a broken contract
+    between workspaces shows up here rather than at apply time."""
+    text = json.dumps(stack)
+    files: dict[str, object] = {}
+    overrides: dict[str, object] = {}
+    remote = stack.get("data", {}).get("terraform_remote_state", {})  # type: ignore[attr-defined]
+    for name, body in remote.items():
+        producer_name = producer_workspace(body["config"])
+        if producer_name not in stacks:
+            raise ValueError(f"remote state {name} reads workspace {producer_name!r}, which was not synthesized")
+        producer = stacks[producer_name]
+        declared = producer.get("output", {})
+        read = sorted(set(re.findall(rf"data\.terraform_remote_state\.{re.escape(name)}\.outputs\.(\w+)", text)))
+        outputs: dict[str, object] = {}
+        for output in read:
+            if output not in declared:  # type: ignore[operator]
+                raise ValueError(f"{producer_name} has no output {output!r}, read through {name}")
+            value = fake_value(declared[output]["value"], producer)  # type: ignore[index]
+            outputs[output] = {"value": value, "type": "string"}
+        state_file = f"fixture.{producer_name}.tfstate"
+        files[state_file] = {
+            "version": 4,
+            "terraform_version": "1.6.0",
+            "serial": 1,
+            "lineage": f"offline-fixture-{producer_name}",
+            "outputs": outputs,
+            "resources": [],
+        }
+        overrides[name] = {"backend": "local", "config": {"path": state_file}}
+    if overrides:
+        files[REMOTE_STATE_OVERRIDE_FILE] = {"data": {"terraform_remote_state": overrides}}
+    return files
 
 
 @dataclass
