@@ -20,5 +20,11 @@ def build_app(
     tooling = ToolingStack(app, environments.tooling, backend)
     stacks[tooling.workspace] = tooling
     for account in environments.targets.values():
-        stacks[account.name] = TargetStack(app, account, backend)
+        stacks[account.name] = TargetStack(
+            app,
+            account,
+            backend,
+            gitlab_hostname=environments.tooling.gitlab_hostname,
+            tooling_vpc_cidr=environments.tooling.network.vpc_cidr,
+        )
     return app, stacks

@@ -30,8 +30,14 @@ def test_versions_are_pinned(synthesis: Synthesis, workspace: str) -> None:
 @pytest.mark.parametrize("workspace", WORKSPACES)
 def test_provider_region_role_account_guard_and_tags(synthesis: Synthesis, workspace: str) -> None:
     account = synthesis.environments.accounts[workspace]
-    (provider,) = synthesis.stacks[workspace]["provider"]["aws"]
+    providers = synthesis.stacks[workspace]["provider"]["aws"]
+    (provider,) = [p for p in providers if "alias" not in p]
     assert provider["region"] == account.region
+    # Providers for other regions (stacks/base.py region_provider) differ in region and alias only.
+    for other in providers:
+        assert {k: v for k, v in other.items() if k not in ("alias", "region")} == {
+            k: v for k, v in provider.items() if k != "region"
+        }
     assert provider["allowed_account_ids"] == [account.account_id]
     assert provider["assume_role"] == [{"role_arn": account.deploy_role_arn, "session_name": f"cdktf-{workspace}"}]
     tags = provider["default_tags"][0]["tags"]

@@ -83,9 +83,15 @@ def test_main_rejects_a_bad_backend_and_writes_nothing(tmp_path: Path, capsys: p
     assert not outdir.exists()
 
 
+def _tooling(synthesis: Synthesis) -> dict[str, str | None]:
+    """What build_app passes every TargetStack from the tooling account (pipelines need it)."""
+    tooling = synthesis.environments.tooling
+    return {"gitlab_hostname": tooling.gitlab_hostname, "tooling_vpc_cidr": tooling.network.vpc_cidr}
+
+
 def test_each_workspace_gets_its_own_key_and_its_account_role(synthesis: Synthesis) -> None:
     settings = S3BackendSettings.model_validate(example_settings())
-    stack = TargetStack(Testing.app(), synthesis.environments.targets["staging"], settings)
+    stack = TargetStack(Testing.app(), synthesis.environments.targets["staging"], settings, **_tooling(synthesis))
     backend = synth_stack(stack)["terraform"]["backend"]["s3"]
     assert backend["key"] == "gitlab-on-aws/staging.tfstate"
     assert backend["bucket"] == "gitlab-tfstate-111111111111-ap-northeast-1"
@@ -101,7 +107,7 @@ def test_each_workspace_gets_its_own_key_and_its_account_role(synthesis: Synthes
 def test_an_explicit_state_role_wins(synthesis: Synthesis) -> None:
     role = "arn:aws:iam::111111111111:role/terraform-state"
     settings = S3BackendSettings.model_validate({**example_settings(), "assume_role": {"role_arn": role}})
-    stack = TargetStack(Testing.app(), synthesis.environments.targets["production"], settings)
+    stack = TargetStack(Testing.app(), synthesis.environments.targets["production"], settings, **_tooling(synthesis))
     backend = synth_stack(stack)["terraform"]["backend"]["s3"]
     assert backend["assume_role"] == {"role_arn": role}
     assert backend["key"] == "gitlab-on-aws/production.tfstate"
