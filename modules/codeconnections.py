@@ -53,6 +53,10 @@ class CodeConnectionsProps:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "subnet_ids", tuple(self.subnet_ids))
+        # One subnet per AZ (the network construct's layout): two keep the host
+        # reachable when an AZ fails.
+        if len(set(self.subnet_ids)) < 2:
+            raise ValueError("the CodeConnections host needs subnets in at least two AZs")
 
 
 class CodeConnections(Construct):

@@ -91,3 +91,16 @@ def test_use_connection_prefix_follows_the_arn_service(stack: dict[str, Any]) ->
     derived = stack["locals"][reference[len("${local.") : -1]]
     assert derived.startswith('${join(":", [element(split(":", aws_codestarconnections_connection.')
     assert derived.endswith('.arn), 2), "UseConnection"])}')
+
+
+def test_one_subnet_is_not_enough() -> None:
+    with pytest.raises(ValueError, match="at least two AZs"):
+        CodeConnectionsProps(
+            namer=Namer("acme", "staging"),
+            account_id="222222222222",
+            region="eu-west-1",
+            gitlab_hostname="git.example.com",
+            vpc_id="vpc-1",
+            subnet_ids=["subnet-a", "subnet-a"],
+            gitlab_cidr="10.10.0.0/16",
+        )
