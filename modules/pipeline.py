@@ -177,7 +177,7 @@ class Pipeline(Construct):
             name=namer.name("iam_role", props.name, "pipeline"),
             assume_role_policy=service_trust("codepipeline.amazonaws.com", props.account_id),
         )
-        IamRolePolicy(
+        role_policy = IamRolePolicy(
             self,
             "pipeline-policy",
             name="pipeline",
@@ -206,6 +206,8 @@ class Pipeline(Construct):
             stage=self._stages(),
             trigger=[self._trigger()],
             tags=dict(props.tags) or None,
+            # A new pipeline starts at once; its role must already hold the grants.
+            depends_on=[role_policy],
         )
 
     def _stages(self) -> list[CodepipelineStage]:

@@ -140,6 +140,12 @@ class TargetStack(AccountStack):
         )
         TerraformOutput(
             self,
+            "codeconnections_status",
+            value={"host": self.connections.host.status, "connection": self.connections.connection.connection_status},
+            description="As of the last apply or refresh: AVAILABLE once the runbook is done.",
+        )
+        TerraformOutput(
+            self,
             "codeconnections_connection_arn",
             value=self.connections.connection_arn,
             description="GitLab connection.",

@@ -75,6 +75,8 @@ def test_console_urls_and_connection_are_outputs(synthesis: Synthesis, workspace
     assert "aws_codestarconnections_host." in outputs["codeconnections_host_console_url"]["value"]
     assert "aws_codestarconnections_connection." in outputs["codeconnections_connection_console_url"]["value"]
     assert outputs["pipeline_names"]["value"] == {"webapp": f"gitlab-{workspace}-webapp"}
+    status = outputs["codeconnections_status"]["value"]
+    assert status["host"].endswith(".status}") and status["connection"].endswith(".connection_status}")
 
 
 def test_staging_builds_develop_and_deploys_without_approval(synthesis: Synthesis) -> None:

@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from modules.naming import Namer
 from modules.pipeline import Approval, BuildProject, DeployStage, Pipeline, PipelineProps, StoreRef, VpcPlacement
-from tests.support.synth import by_path, policy, resources, synth_stack
+from tests.support.synth import by_path, name_at, policy, resources, synth_stack
 
 CONNECTION = "arn:aws:codeconnections:ap-northeast-1:333333333333:connection/0a1b2c3d"
 STORES = {
@@ -87,6 +87,8 @@ def test_v2_pipeline_with_source_build_approval_deploy(stack: dict[str, Any]) ->
     body = pipeline(stack, "release")
     assert body["name"] == "acme-prod-release"
     assert body["pipeline_type"] == "V2"
+    role_policy = name_at(stack, "aws_iam_role_policy", "release/pipeline-policy")
+    assert body["depends_on"] == [f"aws_iam_role_policy.{role_policy}"]
     assert [s["name"] for s in body["stage"]] == ["Source", "Build", "Approval", "Deploy"]
     source = stage(body, "Source")
     assert (source["category"], source["owner"], source["provider"]) == ("Source", "AWS", "CodeStarSourceConnection")
