@@ -10,7 +10,7 @@ CodeConnections for GitLab is unavailable (a cross-region action).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from cdktf import TerraformProvider
@@ -133,14 +133,12 @@ class PipelineProps:
     approval: Approval | None = None
     deploy: DeployStage | None = None
     log_retention_days: int = 365
-    tags: Mapping[str, str] = field(default_factory=dict)
     # The action for connection_arn; derived from it when not given (see
     # modules/codeconnections.py, which offers it as a Terraform local).
     connection_action: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stores", MappingProxyType(dict(self.stores)))
-        object.__setattr__(self, "tags", MappingProxyType(dict(self.tags)))
         for name in ("branch_includes", "branch_excludes", "file_path_includes", "file_path_excludes"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if self.connection_action is None:
@@ -205,7 +203,6 @@ class Pipeline(Construct):
             artifact_store=stores,
             stage=self._stages(),
             trigger=[self._trigger()],
-            tags=dict(props.tags) or None,
             # A new pipeline starts at once; its role must already hold the grants.
             depends_on=[role_policy],
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from config.loader import Environments
 from stacks.base import AWS_PROVIDER_VERSION, TERRAFORM_REQUIRED_VERSION
 from tests.conftest import ROOT, Synthesis
 
@@ -79,3 +80,16 @@ def test_cdktf_json_runs_main_py_from_the_project_venv() -> None:
     assert config["app"] == ".venv/bin/python main.py"
     assert config["output"] == "cdktf.out"
     assert config["terraformProviders"] == []
+
+
+def test_region_provider_is_created_once_per_extra_region(environments: Environments) -> None:
+    from cdktf import Testing
+
+    from stacks.base import AccountStack
+
+    stack = AccountStack(Testing.app(), "probe", environments.targets["staging"])
+    assert stack.region_provider("ap-northeast-1") is stack.provider
+    osaka = stack.region_provider("ap-northeast-3")
+    assert stack.region_provider("ap-northeast-3") is osaka
+    assert osaka.alias == "ap_northeast_3"
+    assert osaka.region == "ap-northeast-3"
