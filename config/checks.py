@@ -13,6 +13,7 @@ from itertools import combinations
 from config.errors import Problem
 from config.model import SMALLEST_SUBNET_PREFIX, Account
 from config.network_checks import check_network
+from config.pipelines import check_delivery
 from config.regions import availability_zones
 
 Loaded = Mapping[str, Account]  # file path -> account
@@ -24,7 +25,7 @@ def check_all(accounts: Loaded, all_read: bool = True) -> list[Problem]:
     that field already has its problem reported."""
     problems: list[Problem] = []
     for path, account in accounts.items():
-        for rule in (_network, _deploy_role, _hostname_by_role):
+        for rule in (_network, _deploy_role, _hostname_by_role, check_delivery):
             try:
                 problems.extend(rule(path, account))
             except AttributeError:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from config.pipelines import Delivery
 from config.regions import KNOWN_REGIONS
 
 # AWS accepts VPC and subnet blocks from /16 to /28
@@ -211,6 +212,7 @@ class Account(Strict):
     client_vpn: ClientVpnConfig | None = Field(
         None, description="Tooling account only: Client VPN for people; omitted: no VPN endpoint."
     )
+    delivery: Delivery | None = Field(None, description="Target accounts: CodeConnections to GitLab and pipelines.")
 
     @property
     def name(self) -> str:

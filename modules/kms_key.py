@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey as AwsKmsKey
 from constructs import Construct
@@ -28,6 +28,8 @@ class KmsKeyProps:
     partition: str = "aws"
     service_statements: tuple[Statement, ...] = ()
     deletion_window_days: int = 30
+    # Another region's (aliased) provider; None is the stack's default provider.
+    provider: TerraformProvider | None = None
 
 
 class KmsKey(Construct):
@@ -53,12 +55,14 @@ class KmsKey(Construct):
             deletion_window_in_days=props.deletion_window_days,
             policy=document([administration, *props.service_statements]),
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+            provider=props.provider,
         )
         self.alias = KmsAlias(
             self,
             "alias",
             name="alias/" + props.namer.name("kms_alias", props.purpose),
             target_key_id=self.key.key_id,
+            provider=props.provider,
         )
 
     @property

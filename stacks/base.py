@@ -72,22 +72,37 @@ class AccountStack(TerraformStack):
         self.workspace = workspace
         self.partition = partition_of(account.region)
         self.namer = Namer(account.name_prefix, workspace)
-        AwsProvider(
+        self.provider = self._aws_provider("aws", account.region)
+        self._region_providers: dict[str, AwsProvider] = {account.region: self.provider}
+        self.add_override("terraform.required_version", TERRAFORM_REQUIRED_VERSION)
+        self.backend = backend
+        self._backend(backend)
+
+    def _aws_provider(self, id_: str, region: str, alias: str | None = None) -> AwsProvider:
+        account = self.account
+        return AwsProvider(
             self,
-            "aws",
-            region=account.region,
+            id_,
+            region=region,
+            alias=alias,
             # Refuse to run against any other account, whatever credentials are active.
             allowed_account_ids=[account.account_id],
             assume_role=(
-                [AwsProviderAssumeRole(role_arn=account.deploy_role_arn, session_name=f"cdktf-{workspace}")]
+                [AwsProviderAssumeRole(role_arn=account.deploy_role_arn, session_name=f"cdktf-{self.workspace}")]
                 if account.deploy_role_arn
                 else None
             ),
             default_tags=[AwsProviderDefaultTags(tags=self.default_tags())],
         )
-        self.add_override("terraform.required_version", TERRAFORM_REQUIRED_VERSION)
-        self.backend = backend
-        self._backend(backend)
+
+    def region_provider(self, region: str) -> AwsProvider:
+        """The aws provider for ``region`` in this account: the default one for the
+        account's region, else an aliased one (alias = region with underscores),
+        created once, with the same account guard, role and tags."""
+        if region not in self._region_providers:
+            alias = region.replace("-", "_")
+            self._region_providers[region] = self._aws_provider(f"aws-{region}", region, alias)
+        return self._region_providers[region]
 
     def _backend(self, backend: S3BackendSettings | None) -> None:
         if backend is None:

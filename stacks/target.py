@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from cdktf import ITerraformDependable
+from cdktf import ITerraformDependable, TerraformOutput
 from cdktf_cdktf_provider_aws.ram_resource_share_accepter import RamResourceShareAccepter
 from constructs import Construct
 
 from config.backend import S3BackendSettings
 from config.model import Account
+from config.pipelines import Build, Delivery
+from modules.artifact_store import ArtifactStore, ArtifactStoreProps
+from modules.codeconnections import CodeConnections, CodeConnectionsProps
 from modules.network import Network
+from modules.pipeline import Approval, BuildProject, DeployStage, Pipeline, PipelineProps, StoreRef, VpcPlacement
 from modules.private_dns import PrivateDns, PrivateDnsProps
 from modules.transit_attachment import TransitAttachment, TransitAttachmentProps
 from stacks import outputs
@@ -29,6 +33,10 @@ class TargetStack(AccountStack):
         self.tooling = self.remote_outputs(tooling)
         self._transit_attachment(tooling)
         self._name_resolution(tooling)
+        self.pipelines: dict[str, Pipeline] = {}
+        if account.delivery is not None:
+            assert tooling.account.gitlab_hostname is not None, "config.checks requires it on the tooling account"
+            self._delivery(account.delivery, tooling.account.gitlab_hostname, tooling.account.network.vpc_cidr)
 
     def _transit_attachment(self, tooling: ToolingStack) -> None:
         before: list[ITerraformDependable] = []
@@ -75,4 +83,123 @@ class TargetStack(AccountStack):
                 alias_dns_name=self.tooling.get(outputs.GITLAB_ALB_DNS_NAME) if alias else None,
                 alias_zone_id=self.tooling.get(outputs.GITLAB_ALB_ZONE_ID) if alias else None,
             ),
+        )
+
+    def _delivery(self, delivery: Delivery, gitlab_hostname: str, tooling_vpc_cidr: str) -> None:
+        account = self.account
+        self.connections = CodeConnections(
+            self,
+            "codeconnections",
+            CodeConnectionsProps(
+                namer=self.namer,
+                account_id=account.account_id,
+                region=account.region,
+                gitlab_hostname=gitlab_hostname,
+                vpc_id=self.network.vpc.id,
+                subnet_ids=self.network.subnet_ids,
+                gitlab_cidr=tooling_vpc_cidr,
+                tls_certificate=delivery.connection.tls_certificate,
+            ),
+        )
+        # One store per region any pipeline uses; the account's region keeps the
+        # construct ID "artifacts" so adding a region never moves its address.
+        self.artifact_stores: dict[str, ArtifactStore] = {}
+        for region in delivery.regions(account.region):
+            self.artifact_stores[region] = ArtifactStore(
+                self,
+                "artifacts" if region == account.region else f"artifacts-{region}",
+                ArtifactStoreProps(
+                    namer=self.namer,
+                    account_id=account.account_id,
+                    region=region,
+                    partition=self.partition,
+                    log_group_prefix=self.namer.path("log_group", "codebuild") + "/",
+                    provider=None if region == account.region else self.region_provider(region),
+                ),
+            )
+        stores = {
+            region: StoreRef(region, store.bucket_name, store.bucket_arn, store.key_arn)
+            for region, store in self.artifact_stores.items()
+        }
+        # VPC builds reach GitLab (tooling VPC) and interface endpoints in their own VPC.
+        placement = VpcPlacement(
+            vpc_id=self.network.vpc.id,
+            subnet_ids=self.network.subnet_ids,
+            egress_cidrs=(tooling_vpc_cidr, account.network.vpc_cidr),
+        )
+
+        def project(build: Build) -> BuildProject:
+            return BuildProject(
+                buildspec=build.buildspec,
+                compute_type=build.compute_type,
+                image=build.image,
+                timeout_minutes=build.timeout_minutes,
+                vpc=placement if build.vpc else None,
+            )
+
+        for name, pipeline in delivery.pipelines.items():
+            deploy = None
+            if pipeline.deploy is not None:
+                region = pipeline.deploy.region or account.region
+                deploy = DeployStage(
+                    project=project(pipeline.deploy),
+                    region=region,
+                    policy_arns=pipeline.deploy.policy_arns,
+                    provider=None if region == account.region else self.region_provider(region),
+                )
+            approval = pipeline.approval
+            branches, paths = pipeline.branch_filter, pipeline.trigger.file_paths
+            self.pipelines[name] = Pipeline(
+                self,
+                f"pipeline-{name}",
+                PipelineProps(
+                    namer=self.namer,
+                    name=name,
+                    account_id=account.account_id,
+                    region=account.region,
+                    partition=self.partition,
+                    connection_arn=self.connections.connection_arn,
+                    connection_action=self.connections.use_connection_action,
+                    repository=pipeline.repository,
+                    branch=pipeline.branch,
+                    output_format=pipeline.output_format,
+                    branch_includes=branches.includes,
+                    branch_excludes=branches.excludes,
+                    file_path_includes=paths.includes if paths else (),
+                    file_path_excludes=paths.excludes if paths else (),
+                    build=project(pipeline.build),
+                    approval=Approval(approval.summary, approval.timeout_minutes) if approval else None,
+                    deploy=deploy,
+                    stores=stores,
+                ),
+            )
+        TerraformOutput(
+            self,
+            "codeconnections_host_console_url",
+            value=self.connections.host_console_url,
+            description='Open and choose "Set up host" (docs/pipelines.md, step 2).',
+        )
+        TerraformOutput(
+            self,
+            "codeconnections_connection_console_url",
+            value=self.connections.connection_console_url,
+            description='Open and choose "Update pending connection" (docs/pipelines.md, step 3).',
+        )
+        TerraformOutput(
+            self,
+            "codeconnections_status",
+            value={"host": self.connections.host.status, "connection": self.connections.connection.connection_status},
+            description="As of the last apply or refresh: AVAILABLE once the runbook is done.",
+        )
+        TerraformOutput(
+            self,
+            "codeconnections_connection_arn",
+            value=self.connections.connection_arn,
+            description="GitLab connection.",
+        )
+        TerraformOutput(
+            self,
+            "pipeline_names",
+            value={name: p.pipeline_name for name, p in self.pipelines.items()},
+            description="CodePipeline names by configured pipeline key.",
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from config.loader import Environments
 from stacks.base import AWS_PROVIDER_VERSION, TERRAFORM_REQUIRED_VERSION
 from tests.conftest import ROOT, Synthesis
 
@@ -31,8 +32,14 @@ def test_versions_are_pinned(synthesis: Synthesis, workspace: str) -> None:
 def test_provider_region_role_account_guard_and_tags(synthesis: Synthesis, workspace: str) -> None:
     # hub routing is a second workspace of the tooling account
     account = synthesis.environments.accounts.get(workspace, synthesis.environments.tooling)
-    (provider,) = synthesis.stacks[workspace]["provider"]["aws"]
+    providers = synthesis.stacks[workspace]["provider"]["aws"]
+    (provider,) = [p for p in providers if "alias" not in p]
     assert provider["region"] == account.region
+    # Providers for other regions (stacks/base.py region_provider) differ in region and alias only.
+    for other in providers:
+        assert {k: v for k, v in other.items() if k not in ("alias", "region")} == {
+            k: v for k, v in provider.items() if k != "region"
+        }
     assert provider["allowed_account_ids"] == [account.account_id]
     assert provider["assume_role"] == [{"role_arn": account.deploy_role_arn, "session_name": f"cdktf-{workspace}"}]
     tags = provider["default_tags"][0]["tags"]
@@ -94,3 +101,16 @@ def test_cdktf_json_runs_main_py_from_the_project_venv() -> None:
     assert config["app"] == ".venv/bin/python main.py"
     assert config["output"] == "cdktf.out"
     assert config["terraformProviders"] == []
+
+
+def test_region_provider_is_created_once_per_extra_region(environments: Environments) -> None:
+    from cdktf import Testing
+
+    from stacks.base import AccountStack
+
+    stack = AccountStack(Testing.app(), "probe", environments.targets["staging"])
+    assert stack.region_provider("ap-northeast-1") is stack.provider
+    osaka = stack.region_provider("ap-northeast-3")
+    assert stack.region_provider("ap-northeast-3") is osaka
+    assert osaka.alias == "ap_northeast_3"
+    assert osaka.region == "ap-northeast-3"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from tests.conftest import Synthesis, example_environments
-from tests.support.synth import only, ref, resources
+from tests.conftest import EXAMPLE, Synthesis, example_environments
+from tests.support.synth import address, by_path, only, policy, ref, resources
+from tests.support.terraform import OVERRIDE_FILE, WorkspaceRun
 
 TARGETS = list(example_environments().targets)
 
@@ -21,7 +27,9 @@ def test_network_from_its_own_configuration(synthesis: Synthesis, workspace: str
     assert only(stack, "aws_vpc")["cidr_block"] == account.network.vpc_cidr
     subnets = {s["availability_zone"]: s["cidr_block"] for s in resources(stack, "aws_subnet").values()}
     assert subnets == account.network.private_subnets
-    assert only(stack, "aws_cloudwatch_log_group")["name"] == f"/gitlab/{workspace}/vpc-flow-logs"
+    assert (
+        by_path(stack, "aws_cloudwatch_log_group", "network/flow-logs")["name"] == f"/gitlab/{workspace}/vpc-flow-logs"
+    )
     assert resources(stack, "aws_internet_gateway") == {}
 
 
@@ -67,3 +75,172 @@ def test_gitlab_host_name_has_a_zone_in_this_vpc(synthesis: Synthesis, workspace
     assert zone["name"] == synthesis.environments.tooling.gitlab_hostname
     assert zone["vpc"] == [{"vpc_id": ref(stack, "aws_vpc", "network/vpc", "id"), "vpc_region": "ap-northeast-1"}]
     assert resources(stack, "aws_route53_zone_association") == {}
+
+
+# --- Pipelines (issue 5): CodeConnections host and connection, artifact stores, pipelines ---
+
+
+def _pipeline(stack: dict[str, Any], name: str) -> dict[str, Any]:
+    return by_path(stack, "aws_codepipeline", f"pipeline-{name}/pipeline")
+
+
+def _stages(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["name"]: s["action"][0] for s in body["stage"]}
+
+
+@pytest.mark.parametrize("workspace", TARGETS)
+def test_host_reaches_gitlab_from_the_vpc_over_https_only(synthesis: Synthesis, workspace: str) -> None:
+    stack = synthesis.stacks[workspace]
+    tooling = synthesis.environments.tooling
+    host = only(stack, "aws_codestarconnections_host")
+    assert host["provider_type"] == "GitLabSelfManaged"
+    assert host["provider_endpoint"] == f"https://{tooling.gitlab_hostname}" == "https://gitlab.example.com"
+    vpc = host["vpc_configuration"]
+    assert vpc["vpc_id"] == ref(stack, "aws_vpc", "network/vpc", "id")
+    zones = synthesis.environments.targets[workspace].network.availability_zones
+    assert len(zones) >= 2
+    assert vpc["subnet_ids"] == [ref(stack, "aws_subnet", f"network/private-{az}", "id") for az in zones]
+    assert vpc["security_group_ids"] == [ref(stack, "aws_security_group", "codeconnections/host-sg", "id")]
+    assert "tls_certificate" not in vpc
+    rule = by_path(stack, "aws_vpc_security_group_egress_rule", "codeconnections/host-sg-https-to-gitlab")
+    assert (rule["from_port"], rule["to_port"], rule["cidr_ipv4"]) == (443, 443, tooling.network.vpc_cidr)
+    connection = only(stack, "aws_codestarconnections_connection")
+    assert connection["host_arn"] == ref(stack, "aws_codestarconnections_host", "codeconnections/host", "arn")
+
+
+@pytest.mark.parametrize("workspace", TARGETS)
+def test_console_urls_and_connection_are_outputs(synthesis: Synthesis, workspace: str) -> None:
+    outputs = synthesis.stacks[workspace]["output"]
+    assert "/connections/hosts/" in outputs["codeconnections_host_console_url"]["value"]
+    assert "aws_codestarconnections_host." in outputs["codeconnections_host_console_url"]["value"]
+    assert "aws_codestarconnections_connection." in outputs["codeconnections_connection_console_url"]["value"]
+    assert outputs["pipeline_names"]["value"] == {"webapp": f"gitlab-{workspace}-webapp"}
+    status = outputs["codeconnections_status"]["value"]
+    assert status["host"].endswith(".status}") and status["connection"].endswith(".connection_status}")
+
+
+def test_staging_builds_develop_and_deploys_without_approval(synthesis: Synthesis) -> None:
+    stack = synthesis.stacks["staging"]
+    body = _pipeline(stack, "webapp")
+    stages = _stages(body)
+    assert list(stages) == ["Source", "Build", "Deploy"]
+    assert stages["Source"]["configuration"]["BranchName"] == "develop"
+    assert stages["Source"]["configuration"]["FullRepositoryId"] == "delivery/webapp"
+    assert stages["Source"]["configuration"]["ConnectionArn"] == ref(
+        stack, "aws_codestarconnections_connection", "codeconnections/connection", "arn"
+    )
+    push = body["trigger"][0]["git_configuration"]["push"][0]
+    assert push == {"branches": {"includes": ["develop"]}, "file_paths": {"excludes": ["docs/**", "*.md"]}}
+    assert "region" not in stages["Deploy"]
+    (store,) = body["artifact_store"]
+    assert "region" not in store
+    assert "vpc_config" not in by_path(stack, "aws_codebuild_project", "pipeline-webapp/build")
+
+
+def test_production_builds_main_behind_an_approval_and_deploys_to_osaka(synthesis: Synthesis) -> None:
+    stack = synthesis.stacks["production"]
+    body = _pipeline(stack, "webapp")
+    stages = _stages(body)
+    assert list(stages) == ["Source", "Build", "Approval", "Deploy"]
+    assert stages["Source"]["configuration"]["BranchName"] == "main"
+    assert stages["Approval"]["provider"] == "Manual"
+    assert stages["Deploy"]["region"] == "ap-northeast-3"
+    assert [s["region"] for s in body["artifact_store"]] == ["ap-northeast-1", "ap-northeast-3"]
+    build = by_path(stack, "aws_codebuild_project", "pipeline-webapp/build")
+    assert build["environment"]["compute_type"] == "BUILD_GENERAL1_MEDIUM"
+    assert build["vpc_config"]["vpc_id"] == ref(stack, "aws_vpc", "network/vpc", "id")
+    deploy = by_path(stack, "aws_codebuild_project", "pipeline-webapp/deploy")
+    assert deploy["provider"] == "aws.ap_northeast_3"
+    osaka = [p for p in stack["provider"]["aws"] if p.get("alias") == "ap_northeast_3"]
+    assert [p["region"] for p in osaka] == ["ap-northeast-3"]
+    osaka_store = [
+        body
+        for kind, items in stack["resource"].items()
+        for name, body in items.items()
+        if name.startswith("artifacts-ap-northeast-3_")
+    ]
+    assert len(osaka_store) == 9  # key, alias, bucket and its six settings
+    assert all(body["provider"] == "aws.ap_northeast_3" for body in osaka_store)
+    assert by_path(stack, "aws_cloudwatch_log_group", "pipeline-webapp/deploy-logs")["provider"] == (
+        "aws.ap_northeast_3"
+    )
+
+
+def test_pipeline_role_uses_only_this_connection_with_the_arns_prefix(synthesis: Synthesis) -> None:
+    stack = synthesis.stacks["production"]
+    grants = {
+        s["Sid"]: s
+        for s in policy(by_path(stack, "aws_iam_role_policy", "pipeline-webapp/pipeline-policy"))["Statement"]
+    }
+    connection = ref(stack, "aws_codestarconnections_connection", "codeconnections/connection", "arn")
+    (action,) = grants["UseGitLabConnection"]["Action"]
+    # A Terraform local keeps the expression's quotes out of the JSON policy string.
+    assert action.startswith("${local.codeconnections_use-connection-action_")
+    expression = stack["locals"][action[len("${local.") : -1]]
+    assert expression == f'${{join(":", [element(split(":", {connection[2:-1]}), 2), "UseConnection"])}}'
+    assert grants["UseGitLabConnection"]["Resource"] == connection
+    buckets = [
+        "arn:aws:s3:::gitlab-production-artifacts-333333333333-ap-northeast-1",
+        "arn:aws:s3:::gitlab-production-artifacts-333333333333-ap-northeast-3",
+    ]
+    assert grants["ArtifactBuckets"]["Resource"] == buckets
+    assert grants["ArtifactKeys"]["Resource"] == [
+        ref(stack, "aws_kms_key", "artifacts/key/key", "arn"),
+        ref(stack, "aws_kms_key", "artifacts-ap-northeast-3/key/key", "arn"),
+    ]
+
+
+def test_artifact_store_addresses_are_pinned(synthesis: Synthesis) -> None:
+    # Renaming these construct IDs would make Terraform destroy and recreate them.
+    stack = synthesis.stacks["production"]
+    assert address(stack, "aws_s3_bucket", "artifacts/bucket") == "aws_s3_bucket.artifacts_bucket_A41425E9"
+    assert address(stack, "aws_kms_key", "artifacts/key/key") == "aws_kms_key.artifacts_key_9DE6640C"
+    assert address(stack, "aws_s3_bucket", "artifacts-ap-northeast-3/bucket") == (
+        "aws_s3_bucket.artifacts-ap-northeast-3_bucket_F973D163"
+    )
+    assert address(stack, "aws_kms_key", "artifacts-ap-northeast-3/key/key") == (
+        "aws_kms_key.artifacts-ap-northeast-3_key_C8E126F3"
+    )
+    assert only(synthesis.stacks["staging"], "aws_s3_bucket")["bucket"] == (
+        "gitlab-staging-artifacts-222222222222-ap-northeast-1"
+    )
+
+
+def test_offline_plan_overrides_the_aliased_provider_too(terraform_runs: dict[str, WorkspaceRun]) -> None:
+    run = terraform_runs["production"]
+    override = json.loads((run.directory / OVERRIDE_FILE).read_text(encoding="utf-8"))
+    assert [p.get("alias") for p in override["provider"]["aws"]] == [None, "ap_northeast_3"]
+    assert run.ok, run.report()
+
+
+SECOND_PIPELINE = """\
+    infra:
+      repository: platform/infrastructure
+      branch: develop
+      output_format: CODEBUILD_CLONE_REF
+      trigger:
+        file_paths: {includes: ["terraform/**"]}
+      build: {buildspec: ci/plan.yml, vpc: true}
+"""
+
+
+def test_a_second_pipeline_needs_only_configuration(tmp_path: Path) -> None:
+    from cdktf import Testing
+
+    from config.loader import load_environments
+    from stacks.app import build_app
+
+    environments_dir = tmp_path / "environments"
+    shutil.copytree(EXAMPLE, environments_dir)
+    staging = environments_dir / "staging.yaml"
+    staging.write_text(staging.read_text(encoding="utf-8") + SECOND_PIPELINE, encoding="utf-8")
+    _, stacks = build_app(load_environments(environments_dir), str(tmp_path / "out"))
+    stack = json.loads(Testing.synth(stacks["staging"]))
+    names = sorted(p["name"] for p in stack["resource"]["aws_codepipeline"].values())
+    assert names == ["gitlab-staging-infra", "gitlab-staging-webapp"]
+    infra = next(p for p in stack["resource"]["aws_codepipeline"].values() if p["name"].endswith("infra"))
+    source = infra["stage"][0]["action"][0]["configuration"]
+    assert source["FullRepositoryId"] == "platform/infrastructure"
+    assert source["OutputArtifactFormat"] == "CODEBUILD_CLONE_REF"
+    projects = {p["name"] for p in stack["resource"]["aws_codebuild_project"].values()}
+    assert "gitlab-staging-infra-build" in projects

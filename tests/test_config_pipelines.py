@@ -1,0 +1,181 @@
+"""delivery: in account files: the pipelines model, its rules and the region guard."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from config.codeconnections_regions import SOURCE, UNAVAILABLE, gitlab_self_managed_available
+from config.errors import ConfigError
+from config.loader import load_environments
+from config.pipelines import COMPUTE_TYPES
+from config.regions import KNOWN_REGIONS
+from tests.conftest import EXAMPLE
+
+TOOLING = """\
+role: tooling
+account_id: "111111111111"
+region: ap-northeast-1
+gitlab_hostname: gitlab.example.com
+network:
+  vpc_cidr: 10.10.0.0/16
+  availability_zones: [ap-northeast-1a, ap-northeast-1c]
+"""
+TARGET = """\
+role: target
+account_id: "222222222222"
+region: {region}
+network:
+  vpc_cidr: 10.20.0.0/16
+  availability_zones: [{region}a, {region}c]
+delivery:
+  pipelines:
+    webapp:
+      repository: delivery/webapp
+      branch: main
+{extra}"""
+CERTIFICATE = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----"
+
+
+def write(directory: Path, **files: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (directory / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return directory
+
+
+def target(region: str = "ap-northeast-1", extra: str = "") -> str:
+    return TARGET.format(region=region, extra=textwrap.indent(textwrap.dedent(extra), " " * 6))
+
+
+def problems(directory: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_environments(directory, display_root=directory.parent)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_example_follows_the_branch_strategy() -> None:
+    environments = load_environments(EXAMPLE)
+    staging = environments.targets["staging"].delivery
+    production = environments.targets["production"].delivery
+    assert staging is not None and production is not None
+    assert staging.pipelines["webapp"].branch == "develop"
+    assert staging.pipelines["webapp"].approval is None
+    prod = production.pipelines["webapp"]
+    assert prod.branch == "main"
+    assert prod.approval is not None
+    assert prod.deploy is not None and prod.deploy.region == "ap-northeast-3"
+    assert production.regions("ap-northeast-1") == ["ap-northeast-1", "ap-northeast-3"]
+    assert environments.tooling.delivery is None
+
+
+def test_defaults(tmp_path: Path) -> None:
+    environments = load_environments(write(tmp_path / "e", tooling=TOOLING, staging=target()))
+    delivery = environments.targets["staging"].delivery
+    assert delivery is not None
+    pipeline = delivery.pipelines["webapp"]
+    assert pipeline.output_format == "CODE_ZIP"
+    assert pipeline.branch_filter.includes == ("main",)
+    assert pipeline.build.buildspec == "buildspec.yml"
+    assert pipeline.build.compute_type == COMPUTE_TYPES["small"] == "BUILD_GENERAL1_SMALL"
+    assert pipeline.build.vpc is False
+    assert pipeline.deploy is None and pipeline.approval is None
+    assert delivery.connection.tls_certificate is None
+    assert delivery.regions("ap-northeast-1") == ["ap-northeast-1"]
+
+
+def test_a_private_ca_certificate_is_kept(tmp_path: Path) -> None:
+    pem = textwrap.indent(CERTIFICATE, "      ")
+    text = target().replace("delivery:\n", f"delivery:\n  connection:\n    tls_certificate: |\n{pem}\n")
+    delivery = load_environments(write(tmp_path / "e", tooling=TOOLING, s=text)).targets["s"].delivery
+    assert delivery is not None
+    assert delivery.connection.tls_certificate == CERTIFICATE + "\n"
+
+
+def test_region_list_has_its_source_and_osaka() -> None:
+    assert "ap-northeast-3" in UNAVAILABLE
+    assert UNAVAILABLE["ap-northeast-3"] == "Asia Pacific (Osaka)"
+    assert set(UNAVAILABLE) <= set(KNOWN_REGIONS)
+    assert SOURCE.startswith("https://docs.aws.amazon.com/")
+    assert not gitlab_self_managed_available("ap-northeast-3")
+    assert gitlab_self_managed_available("ap-northeast-1")
+
+
+def test_a_pipeline_in_osaka_is_rejected_with_the_way_out(tmp_path: Path) -> None:
+    found = problems(write(tmp_path / "e", tooling=TOOLING, osaka=target("ap-northeast-3")))
+    assert len(found) == 1, found
+    message, hint = found[0].split("\n    hint: ")
+    assert message == (
+        "e/osaka.yaml: delivery.pipelines.webapp: AWS CodeConnections does not offer GitLab self-managed "
+        "in ap-northeast-3 (Asia Pacific (Osaka)), so a pipeline with a GitLab source cannot run there"
+    )
+    assert "region with CodeConnections for GitLab, e.g. ap-northeast-1" in hint
+    assert "deploy.region: ap-northeast-3" in hint
+    assert "artifact store is created in each region" in hint
+    assert "docs/pipelines.md" in hint
+
+
+def test_the_way_out_deploying_to_osaka_from_tokyo_is_valid(tmp_path: Path) -> None:
+    text = target(extra="approval: {}\ndeploy:\n  region: ap-northeast-3\n")
+    delivery = load_environments(write(tmp_path / "e", tooling=TOOLING, p=text)).targets["p"].delivery
+    assert delivery is not None
+    assert delivery.regions("ap-northeast-1") == ["ap-northeast-1", "ap-northeast-3"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "message"),
+    [
+        ("approval: {}\n", "delivery.pipelines.webapp.approval", "an approval without a deploy stage gates nothing"),
+        (
+            "deploy: {region: ap-northeast-3, vpc: true}\n",
+            "delivery.pipelines.webapp.deploy.vpc",
+            "the account VPC is in ap-northeast-1, the deploy runs in ap-northeast-3",
+        ),
+        ("output_format: ZIP\n", "delivery.pipelines.webapp.output_format", "Input should be 'CODE_ZIP'"),
+        ("build: {compute_size: huge}\n", "delivery.pipelines.webapp.build.compute_size", "Input should be"),
+        ("deploy: {region: ap-osaka-1}\n", "delivery.pipelines.webapp.deploy.region", "not a known AWS region"),
+        (
+            "deploy: {policy_arns: [deploy]}\n",
+            "delivery.pipelines.webapp.deploy.policy_arns[0]",
+            "is not an IAM policy ARN",
+        ),
+        (
+            "trigger: {file_paths: {includes: [a, b, c, d, e, f, g, h, i]}}\n",
+            "delivery.pipelines.webapp.trigger.file_paths.includes",
+            "at most 8 items",
+        ),
+    ],
+)
+def test_pipeline_problems(tmp_path: Path, extra: str, field: str, message: str) -> None:
+    (found,) = problems(write(tmp_path / "e", tooling=TOOLING, s=target(extra=extra)))
+    assert found.startswith(f"e/s.yaml: {field}: "), found
+    assert message in found
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        ("delivery/webapp", "webapp", "repository", "is not a GitLab project path"),
+        ("branch: main", "branch: feature..x", "branch", "is not a branch name"),
+        ("webapp:", "Web_App:", "Web_App", "String should match pattern"),
+    ],
+)
+def test_source_problems(tmp_path: Path, old: str, new: str, field: str, message: str) -> None:
+    (found,) = problems(write(tmp_path / "e", tooling=TOOLING, s=target().replace(old, new)))
+    path = "delivery.pipelines." + (field if field == "Web_App" else f"webapp.{field}")
+    assert path in found and message in found, found
+
+
+def test_a_certificate_must_be_pem(tmp_path: Path) -> None:
+    text = target().replace("delivery:\n", "delivery:\n  connection: {tls_certificate: not-a-pem}\n")
+    (found,) = problems(write(tmp_path / "e", tooling=TOOLING, s=text))
+    assert "delivery.connection.tls_certificate: not a PEM certificate" in found
+
+
+def test_delivery_belongs_to_target_accounts(tmp_path: Path) -> None:
+    tooling = TOOLING + "delivery: {pipelines: {}}\n"
+    (found,) = problems(write(tmp_path / "e", tooling=tooling))
+    assert found.startswith("e/tooling.yaml: delivery: the tooling account runs GitLab, not pipelines")
+    assert "target account" in found
