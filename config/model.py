@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from config.gitlab import GitLabConfig
 from config.regions import KNOWN_REGIONS
 
 # AWS accepts VPC and subnet blocks from /16 to /28
@@ -205,6 +206,7 @@ class Account(Strict):
         "resolved privately to the internal load balancer.",
     )
     network: Network
+    gitlab: GitLabConfig | None = Field(None, description="Tooling account only: GitLab CE on ECS Fargate.")
 
     @property
     def name(self) -> str:
