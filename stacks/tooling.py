@@ -9,6 +9,7 @@ from config.backend import S3BackendSettings
 from config.model import Account
 from modules.network import Network
 from stacks.base import AccountStack
+from stacks.gitlab import add_gitlab
 from stacks.shared import network_props
 
 
@@ -17,3 +18,5 @@ class ToolingStack(AccountStack):
         super().__init__(scope, account.name, account, backend)
         self.network = Network(self, "network", network_props(self))
         TerraformOutput(self, "vpc_id", value=self.network.vpc.id, description="Tooling VPC ID.")
+        assert account.gitlab is not None, "configuration requires the gitlab section on the tooling account"
+        self.gitlab = add_gitlab(self, self.network, account.gitlab)
