@@ -25,8 +25,14 @@ from modules.naming import Namer
 from modules.policy import service_trust
 
 PORT = 5432
-# SSL is forced by parameter ("Using SSL with a PostgreSQL DB instance", RDS User Guide).
-FORCE_SSL = {"rds.force_ssl": "1"}
+PARAMETERS = {
+    # SSL is forced by parameter ("Using SSL with a PostgreSQL DB instance", RDS User Guide).
+    "rds.force_ssl": "1",
+    # Schema changes and queries slower than a second reach the exported
+    # postgresql log: an audit trail of migrations and a hint at slow pages.
+    "log_statement": "ddl",
+    "log_min_duration_statement": "1000",
+}
 
 
 @dataclass(frozen=True)
@@ -112,8 +118,8 @@ class Database(Construct):
             "cluster-parameters",
             name=namer.name("rds", "gitlab-aurora-pg", major),
             family=f"aurora-postgresql{major}",
-            description="GitLab Aurora PostgreSQL: SSL forced",
-            parameter=[RdsClusterParameterGroupParameter(name=k, value=v) for k, v in FORCE_SSL.items()],
+            description="GitLab Aurora PostgreSQL: SSL forced, DDL and slow queries logged",
+            parameter=[RdsClusterParameterGroupParameter(name=k, value=v) for k, v in PARAMETERS.items()],
         )
         identifier = namer.name("rds", "gitlab")
         self.cluster = RdsCluster(
@@ -175,8 +181,8 @@ class Database(Construct):
             "parameters",
             name=namer.name("rds", "gitlab-pg", major),
             family=f"postgres{major}",
-            description="GitLab PostgreSQL: SSL forced",
-            parameter=[DbParameterGroupParameter(name=k, value=v) for k, v in FORCE_SSL.items()],
+            description="GitLab PostgreSQL: SSL forced, DDL and slow queries logged",
+            parameter=[DbParameterGroupParameter(name=k, value=v) for k, v in PARAMETERS.items()],
         )
         self.instance = DbInstance(
             self,

@@ -109,7 +109,9 @@ class GitLabServiceProps:
     health_check_grace_seconds: int = 900
     # Omnibus needs time to stop its services cleanly; 120 s is Fargate's maximum.
     stop_timeout_seconds: int = 120
-    platform_version: str = "1.4.0"
+    # LATEST is 1.4.0 today, the first Linux platform with EFS access points and
+    # ECS Exec; it never resolves to anything older.
+    platform_version: str = "LATEST"
     dependencies: Sequence[ITerraformDependable] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:

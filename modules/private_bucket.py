@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
@@ -130,6 +131,9 @@ class PrivateBucket(Construct):
                 )
             ],
         )
+        # Object events go to EventBridge (free without rules), so audits and
+        # alerts can subscribe later without touching the bucket.
+        S3BucketNotification(self, "notification", bucket=bucket_id, eventbridge=True)
         if props.access_log_bucket:
             S3BucketLoggingA(
                 self,

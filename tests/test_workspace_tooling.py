@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import Synthesis
-from tests.support.synth import address, only, resources
+from tests.modules.test_gitlab_rb import ruby_syntax_check
+from tests.support.synth import address, by_path, only, resources
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +24,7 @@ def test_network_from_configuration(stack: dict[str, Any], synthesis: Synthesis)
     subnets = {s["availability_zone"]: s["cidr_block"] for s in resources(stack, "aws_subnet").values()}
     assert subnets == {"ap-northeast-1a": "10.10.0.0/20", "ap-northeast-1c": "10.10.16.0/20"}
     assert only(stack, "aws_flow_log")["traffic_type"] == "ALL"
-    assert only(stack, "aws_cloudwatch_log_group")["retention_in_days"] == 365
+    assert by_path(stack, "aws_cloudwatch_log_group", "network/flow-logs")["retention_in_days"] == 365
 
 
 def test_stateful_addresses_are_pinned(stack: dict[str, Any]) -> None:
@@ -32,3 +35,114 @@ def test_stateful_addresses_are_pinned(stack: dict[str, Any]) -> None:
 
 def test_outputs(stack: dict[str, Any]) -> None:
     assert stack["output"]["vpc_id"]["value"] == "${aws_vpc.network_vpc_4E8F0223.id}"
+
+
+# --- GitLab (issue: GitLab in the tooling workspace) ---
+
+GITLAB_STATEFUL = {
+    # Renaming these construct IDs would make Terraform destroy GitLab's data.
+    ("aws_ecr_repository", "gitlab-image/repository"): "aws_ecr_repository.gitlab-image_repository_F88BE01F",
+    ("aws_efs_file_system", "gitlab-storage/file-system"): "aws_efs_file_system.gitlab-storage_file-system_81584D23",
+    ("aws_rds_cluster", "gitlab-database/cluster"): "aws_rds_cluster.gitlab-database_cluster_616EBC73",
+    ("aws_rds_cluster_instance", "gitlab-database/writer"): "aws_rds_cluster_instance.gitlab-database_writer_A67A6F79",
+    ("aws_rds_cluster_instance", "gitlab-database/reader"): "aws_rds_cluster_instance.gitlab-database_reader_7E61F8F7",
+    ("aws_kms_key", "gitlab-key/key"): "aws_kms_key.gitlab-key_377095D4",
+    ("aws_kms_key", "gitlab-service/logs-key/key"): "aws_kms_key.gitlab-service_logs-key_328C2C68",
+    ("aws_s3_bucket", "gitlab-storage/access-logs/bucket"): "aws_s3_bucket.gitlab-storage_access-logs_bucket_2F8806A7",
+    ("aws_s3_bucket", "gitlab-storage/bucket-artifacts/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-artifacts_bucket_039068A8",
+    ("aws_s3_bucket", "gitlab-storage/bucket-ci_secure_files/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-ci_secure_files_bucket_AE3C8E41",
+    ("aws_s3_bucket", "gitlab-storage/bucket-dependency_proxy/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-dependency_proxy_bucket_03AE904F",
+    ("aws_s3_bucket", "gitlab-storage/bucket-external_diffs/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-external_diffs_bucket_3ECDA0D4",
+    ("aws_s3_bucket", "gitlab-storage/bucket-lfs/bucket"): "aws_s3_bucket.gitlab-storage_bucket-lfs_bucket_CEE40140",
+    ("aws_s3_bucket", "gitlab-storage/bucket-packages/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-packages_bucket_9AFE52BA",
+    ("aws_s3_bucket", "gitlab-storage/bucket-pages/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-pages_bucket_BFB91935",
+    ("aws_s3_bucket", "gitlab-storage/bucket-terraform_state/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-terraform_state_bucket_0C658EB5",
+    ("aws_s3_bucket", "gitlab-storage/bucket-uploads/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-uploads_bucket_E92ACA5C",
+}  # fmt: skip
+
+
+def test_gitlab_stateful_addresses_are_pinned_and_protected(stack: dict[str, Any]) -> None:
+    for (kind, path), pinned in GITLAB_STATEFUL.items():
+        assert address(stack, kind, path) == pinned
+        assert by_path(stack, kind, path)["lifecycle"]["prevent_destroy"] is True, pinned
+    # Every bucket of the workspace is in the list above.
+    assert len(resources(stack, "aws_s3_bucket")) == sum(k == "aws_s3_bucket" for k, _ in GITLAB_STATEFUL)
+
+
+def test_alb_outputs_for_the_private_zone(stack: dict[str, Any]) -> None:
+    alb = address(stack, "aws_lb", "gitlab-alb/alb")
+    assert stack["output"]["alb_dns_name"]["value"] == f"${{{alb}.dns_name}}"
+    assert stack["output"]["alb_zone_id"]["value"] == f"${{{alb}.zone_id}}"
+    assert stack["output"]["gitlab_url"]["value"] == "https://gitlab.example.com"
+    # The private zone for GitLab's name belongs to the hub-routing work; here
+    # only the certificate's public validation record is written.
+    records = resources(stack, "aws_route53_record")
+    assert [r["zone_id"] for r in records.values()] == ["Z0123456789EXAMPLE"]
+    assert resources(stack, "aws_route53_zone") == {}
+
+
+def _container(stack: dict[str, Any]) -> dict[str, Any]:
+    task = by_path(stack, "aws_ecs_task_definition", "gitlab-service/task")
+    return json.loads(task["container_definitions"])[0]  # type: ignore[no-any-return]
+
+
+def test_gitlab_service_from_configuration(stack: dict[str, Any], synthesis: Synthesis) -> None:
+    gitlab = synthesis.environments.tooling.gitlab
+    assert gitlab is not None
+    task = by_path(stack, "aws_ecs_task_definition", "gitlab-service/task")
+    assert (task["cpu"], task["memory"]) == ("8192", "16384")
+    assert task["ephemeral_storage"] == {"size_in_gib": 30}
+    repository = address(stack, "aws_ecr_repository", "gitlab-image/repository")
+    container = _container(stack)
+    assert container["image"] == f"${{{repository}.repository_url}}:19.6.1-ce.0"
+    assert container["stopTimeout"] == 120
+    cluster = address(stack, "aws_rds_cluster", "gitlab-database/cluster")
+    secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+    assert secrets["GITLAB_DB_PASSWORD"] == f"${{{cluster}.master_user_secret[0].secret_arn}}:password::"
+    assert {"GITLAB_SMTP_USER_NAME", "GITLAB_SMTP_PASSWORD"} <= set(secrets)
+    service = by_path(stack, "aws_ecs_service", "gitlab-service/service")
+    assert service["desired_count"] == 1
+    assert (service["deployment_minimum_healthy_percent"], service["deployment_maximum_percent"]) == (0, 100)
+    assert service["network_configuration"]["assign_public_ip"] is False
+    listener = address(stack, "aws_lb_listener", "gitlab-alb/https")
+    assert service["depends_on"] == [listener]
+    cluster_db = by_path(stack, "aws_rds_cluster", "gitlab-database/cluster")
+    assert cluster_db["engine_version"] == gitlab.database.engine_version == "17.4"
+    assert {i["availability_zone"] for i in resources(stack, "aws_rds_cluster_instance").values()} == {
+        "ap-northeast-1a",
+        "ap-northeast-1c",
+    }
+
+
+def test_rendered_gitlab_rb_of_the_example_parses_and_points_at_the_writer(
+    stack: dict[str, Any], tmp_path: Path
+) -> None:
+    config = next(e["value"] for e in _container(stack)["environment"] if e["name"] == "GITLAB_OMNIBUS_CONFIG")
+    ruby_syntax_check(config, tmp_path)
+    cluster = address(stack, "aws_rds_cluster", "gitlab-database/cluster")
+    assert f"gitlab_rails['db_host'] = '${{{cluster}.endpoint}}'" in config
+    assert "reader_endpoint" not in config
+    assert "external_url 'https://gitlab.example.com'" in config
+    assert "gitlab_rails['monitoring_whitelist'] = ['127.0.0.0/8', '::1/128', '10.10.0.0/16']" in config
+    assert "gitlab_rails['smtp_address'] = 'email-smtp.ap-northeast-1.amazonaws.com'" in config
+    artifacts = address(stack, "aws_s3_bucket", "gitlab-storage/bucket-artifacts/bucket")
+    assert f"gitlab_rails['object_store']['objects']['artifacts']['bucket'] = '${{{artifacts}.bucket}}'" in config
+    assert "git_data_dirs(" not in config
+    # No literal secret: passwords only through ENV.
+    assert "ENV.fetch('GITLAB_DB_PASSWORD')" in config
+    assert "password'] = '" not in config
+
+
+def test_gitlab_endpoints_in_the_tooling_vpc(stack: dict[str, Any]) -> None:
+    services = {e["service_name"] for e in resources(stack, "aws_vpc_endpoint").values()}
+    assert {f"com.amazonaws.ap-northeast-1.{s}" for s in ("ecr.api", "ecr.dkr", "s3", "ssmmessages", "email-smtp")} <= (
+        services
+    )
