@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf import TerraformOutput
@@ -33,7 +34,10 @@ class GitLab:
     omnibus_config: str
 
 
-def add_gitlab(stack: AccountStack, network: Network, gitlab: GitLabConfig) -> GitLab:
+def add_gitlab(
+    stack: AccountStack, network: Network, gitlab: GitLabConfig, admitted_security_group_ids: Sequence[str] = ()
+) -> GitLab:
+    """``admitted_security_group_ids``: security groups (e.g. Client VPN's) allowed to reach the ALB."""
     account, namer, partition = stack.account, stack.namer, stack.partition
     assert account.gitlab_hostname, "configuration requires gitlab_hostname on the tooling account"
     net = account.network
@@ -133,6 +137,7 @@ def add_gitlab(stack: AccountStack, network: Network, gitlab: GitLabConfig) -> G
             validation_zone_id=gitlab.certificate.dns_validation_zone_id,
             ssl_policy=lb.ssl_policy,
             allowed_ingress_cidrs=lb.allowed_ingress_cidrs,
+            allowed_security_group_ids=admitted_security_group_ids,
             idle_timeout_seconds=lb.idle_timeout_seconds,
         ),
     )

@@ -146,3 +146,54 @@ def test_gitlab_endpoints_in_the_tooling_vpc(stack: dict[str, Any]) -> None:
     assert {f"com.amazonaws.ap-northeast-1.{s}" for s in ("ecr.api", "ecr.dkr", "s3", "ssmmessages", "email-smtp")} <= (
         services
     )
+
+
+ALTERNATIVE = {
+    "image": {
+        "tag": "18.11.2-ce.0",
+        "source": "pull_through_cache",
+        "pull_through_credential_arn": (
+            "arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
+        ),
+        "scanning": "basic",
+    },
+    "task": {"cpu": 4096, "memory": 16384},
+    "database": {"engine": "postgres", "engine_version": "16.8", "allocated_storage_gib": 200},
+    "certificate": {"existing_arn": "arn:aws:acm:ap-northeast-1:111111111111:certificate/0000-example"},
+    "object_storage": {"types": ["artifacts", "lfs"]},
+}
+
+
+def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) -> None:
+    """Pull-through cache, RDS PostgreSQL, an existing certificate and no SMTP: valid Terraform too."""
+    from cdktf import Testing
+
+    from config.model import Account
+    from stacks.tooling import ToolingStack
+    from tests.support.terraform import Terraform
+
+    tooling = synthesis.environments.tooling
+    account = Account.model_validate({**tooling.model_dump(exclude={"gitlab"}), "gitlab": ALTERNATIVE})
+    stack_json = Testing.synth(ToolingStack(Testing.app(), account))
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "cdk.tf.json").write_text(stack_json, encoding="utf-8")
+    run = Terraform(tmp_path / ".config").check_workspace("tooling-alternative", source, tmp_path)
+    assert run.ok, run.report()
+    alternative = json.loads(stack_json)
+    assert resources(alternative, "aws_rds_cluster") == {}
+    assert only(alternative, "aws_db_instance")["multi_az"] is True
+    assert resources(alternative, "aws_ecr_repository") == {}
+    assert only(alternative, "aws_ecr_pull_through_cache_rule")["upstream_registry_url"] == "registry-1.docker.io"
+    assert resources(alternative, "aws_acm_certificate") == {}
+    assert resources(alternative, "aws_secretsmanager_secret") == {}
+    assert len(resources(alternative, "aws_s3_bucket")) == 3  # two object types and the access logs
+    services = {e["service_name"] for e in resources(alternative, "aws_vpc_endpoint").values()}
+    assert "com.amazonaws.ap-northeast-1.email-smtp" not in services
+    container = json.loads(only(alternative, "aws_ecs_task_definition")["container_definitions"])[0]
+    assert container["image"] == (
+        "111111111111.dkr.ecr.ap-northeast-1.amazonaws.com/gitlab-tooling-docker-hub/gitlab/gitlab-ce:18.11.2-ce.0"
+    )
+    config = container["environment"][0]["value"]
+    assert "gitlab_rails['smtp_enable'] = false" in config
+    assert "gitlab_rails['object_store']['objects']['uploads']['enabled'] = false" in config
