@@ -209,6 +209,19 @@ class ObjectStorage(_Strict):
     noncurrent_version_days: int = Field(30, ge=1, le=3650, description="Days old object versions are kept.")
 
 
+class Efs(_Strict):
+    """The EFS file system of /etc/gitlab and the repositories."""
+
+    replication_region: str | None = Field(
+        None,
+        description="Region of a read-only EFS replica (the design's cross-region replication); omit for none.",
+    )
+    replication_kms_key_arn: ArnText | None = Field(
+        None,
+        description="KMS key in the replica's region; omitted, EFS uses the AWS-managed key there.",
+    )
+
+
 class GitLabConfig(_Strict):
     """GitLab CE on ECS Fargate in the tooling account."""
 
@@ -219,5 +232,6 @@ class GitLabConfig(_Strict):
     load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)  # type: ignore[arg-type]
     smtp: Smtp | None = Field(None, description="Omit to run without mail.")
     object_storage: ObjectStorage = Field(default_factory=ObjectStorage)  # type: ignore[arg-type]
+    efs: Efs = Field(default_factory=Efs)  # type: ignore[arg-type]
     prometheus: bool = Field(False, description="Bundled Prometheus and exporters; off by default to save memory.")
     time_zone: str = Field("UTC", description="gitlab_rails['time_zone'].")

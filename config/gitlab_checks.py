@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from config.errors import Problem
 from config.gitlab import FARGATE_SIZES, MIN_POSTGRES, GitLabConfig
 from config.model import Account
+from config.regions import KNOWN_REGIONS
 
 PULL_THROUGH_SECRET_PREFIX = "ecr-pullthroughcache/"
 
@@ -28,7 +29,7 @@ def check_gitlab(path: str, account: Account) -> Iterator[Problem]:
         )
     if gitlab is None or account.role != "tooling":
         return
-    for rule in (_task_size, _postgres_for_gitlab, _image_source, _certificate, _ingress):
+    for rule in (_task_size, _postgres_for_gitlab, _image_source, _certificate, _ingress, _efs_replication):
         try:
             yield from rule(path, account, gitlab)
         except AttributeError:  # a part that failed its own validation is reported already
@@ -175,4 +176,37 @@ def _ingress(path: str, account: Account, gitlab: GitLabConfig) -> Iterator[Prob
                 f"gitlab.load_balancer.allowed_ingress_cidrs[{index}]",
                 f"{cidr} is a public range",
                 "GitLab is private: admit only private ranges (VPC, Client VPN, Transit Gateway peers)",
+            )
+
+
+def _efs_replication(path: str, account: Account, gitlab: GitLabConfig) -> Iterator[Problem]:
+    region, key = gitlab.efs.replication_region, gitlab.efs.replication_kms_key_arn
+    if region is None:
+        if key is not None:
+            yield Problem(
+                path,
+                "gitlab.efs.replication_kms_key_arn",
+                "is only used with replication_region",
+                "remove it, or set gitlab.efs.replication_region",
+            )
+        return
+    if region not in KNOWN_REGIONS:
+        yield Problem(
+            path, "gitlab.efs.replication_region", f"'{region}' is not a known AWS region", "use a region code"
+        )
+    elif region == account.region:
+        yield Problem(
+            path,
+            "gitlab.efs.replication_region",
+            f"the replica would be in the account's own region {region}",
+            "choose another region: the replica is for losing this one",
+        )
+    if key is not None:
+        parts = key.split(":")
+        if parts[2] != "kms" or parts[3] != region or parts[4] != account.account_id:
+            yield Problem(
+                path,
+                "gitlab.efs.replication_kms_key_arn",
+                f"'{key}' is not a KMS key of account {account.account_id} in {region}",
+                "use arn:aws:kms:<replication_region>:<this account>:key/<id>",
             )

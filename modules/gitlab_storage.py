@@ -16,6 +16,10 @@ from cdktf_cdktf_provider_aws.efs_backup_policy import EfsBackupPolicy, EfsBacku
 from cdktf_cdktf_provider_aws.efs_file_system import EfsFileSystem
 from cdktf_cdktf_provider_aws.efs_file_system_policy import EfsFileSystemPolicy
 from cdktf_cdktf_provider_aws.efs_mount_target import EfsMountTarget
+from cdktf_cdktf_provider_aws.efs_replication_configuration import (
+    EfsReplicationConfiguration,
+    EfsReplicationConfigurationDestination,
+)
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
@@ -80,6 +84,10 @@ class GitLabStorageProps:
     partition: str = "aws"
     noncurrent_version_days: int = 30
     access_log_days: int = 365
+    # A read-only replica in another region (the design's EFS replication);
+    # its key defaults to the AWS-managed EFS key of that region.
+    replication_region: str | None = None
+    replication_kms_key_arn: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "subnet_ids", MappingProxyType(dict(self.subnet_ids)))
@@ -123,6 +131,18 @@ class GitLabStorage(Construct):
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
         fs_id = self.file_system.id
+        self.replication = (
+            EfsReplicationConfiguration(
+                self,
+                "replication",
+                source_file_system_id=fs_id,
+                destination=EfsReplicationConfigurationDestination(
+                    region=props.replication_region, kms_key_id=props.replication_kms_key_arn
+                ),
+            )
+            if props.replication_region
+            else None
+        )
         EfsBackupPolicy(
             self, "backup-policy", file_system_id=fs_id, backup_policy=EfsBackupPolicyBackupPolicy(status="ENABLED")
         )

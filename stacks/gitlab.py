@@ -98,6 +98,8 @@ def add_gitlab(
             object_types=gitlab.object_storage.types,
             noncurrent_version_days=gitlab.object_storage.noncurrent_version_days,
             access_log_days=gitlab.load_balancer.access_log_retention_days,
+            replication_region=gitlab.efs.replication_region,
+            replication_kms_key_arn=gitlab.efs.replication_kms_key_arn,
         ),
     )
     db = gitlab.database

@@ -121,6 +121,25 @@ def test_defaults_are_the_1000_user_reference_and_aurora() -> None:
             "private ranges",
         ),
         ("", "gitlab", "the tooling account needs a gitlab section", "docs/gitlab.md"),
+        (
+            GITLAB + "  efs: {replication_region: ap-northeast-1}\n",
+            "gitlab.efs.replication_region",
+            "the replica would be in the account's own region ap-northeast-1",
+            "another region",
+        ),
+        (
+            GITLAB + "  efs: {replication_region: ap-northeast-3, replication_kms_key_arn: "
+            "'arn:aws:kms:ap-northeast-1:111111111111:key/abc'}\n",
+            "gitlab.efs.replication_kms_key_arn",
+            "is not a KMS key of account 111111111111 in ap-northeast-3",
+            "arn:aws:kms:<replication_region>",
+        ),
+        (
+            GITLAB + "  efs: {replication_kms_key_arn: 'arn:aws:kms:ap-northeast-3:111111111111:key/abc'}\n",
+            "gitlab.efs.replication_kms_key_arn",
+            "only used with replication_region",
+            "replication_region",
+        ),
     ],
 )
 def test_each_gitlab_problem_names_field_and_hint(

@@ -141,6 +141,13 @@ def test_rendered_gitlab_rb_of_the_example_parses_and_points_at_the_writer(
     assert "password'] = '" not in config
 
 
+def test_efs_replica_in_the_configured_region(stack: dict[str, Any]) -> None:
+    replication = only(stack, "aws_efs_replication_configuration")
+    assert replication["destination"]["region"] == "ap-northeast-3"
+    efs = address(stack, "aws_efs_file_system", "gitlab-storage/file-system")
+    assert replication["source_file_system_id"] == f"${{{efs}.id}}"
+
+
 def test_gitlab_endpoints_in_the_tooling_vpc(stack: dict[str, Any]) -> None:
     services = {e["service_name"] for e in resources(stack, "aws_vpc_endpoint").values()}
     assert {f"com.amazonaws.ap-northeast-1.{s}" for s in ("ecr.api", "ecr.dkr", "s3", "ssmmessages", "email-smtp")} <= (
@@ -187,6 +194,7 @@ def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) 
     assert only(alternative, "aws_ecr_pull_through_cache_rule")["upstream_registry_url"] == "registry-1.docker.io"
     assert resources(alternative, "aws_acm_certificate") == {}
     assert resources(alternative, "aws_secretsmanager_secret") == {}
+    assert resources(alternative, "aws_efs_replication_configuration") == {}
     assert len(resources(alternative, "aws_s3_bucket")) == 3  # two object types and the access logs
     services = {e["service_name"] for e in resources(alternative, "aws_vpc_endpoint").values()}
     assert "com.amazonaws.ap-northeast-1.email-smtp" not in services

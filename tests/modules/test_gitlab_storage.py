@@ -29,6 +29,7 @@ def stack() -> dict[str, Any]:
             subnet_ids={"ap-northeast-1a": "subnet-a", "ap-northeast-1c": "subnet-c"},
             kms_key_arn=KEY,
             object_types=["artifacts", "external_diffs"],
+            replication_region="ap-northeast-3",
         ),
     )
     return synth_stack(scope)
@@ -125,3 +126,9 @@ def test_access_log_bucket_accepts_alb_and_s3_logs(stack: dict[str, Any]) -> Non
     assert s3["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     lifecycle = by_path(stack, "aws_s3_bucket_lifecycle_configuration", "access-logs/lifecycle")
     assert lifecycle["rule"][0]["expiration"] == [{"days": 365}]
+
+
+def test_efs_replicates_to_the_configured_region(stack: dict[str, Any]) -> None:
+    replication = only(stack, "aws_efs_replication_configuration")
+    assert replication["destination"] == {"region": "ap-northeast-3"}
+    assert replication["source_file_system_id"].startswith("${aws_efs_file_system.")
