@@ -191,6 +191,15 @@ class LoadBalancer(_Strict):
     access_log_retention_days: int = Field(365, ge=1, le=3650, description="Days ALB access logs are kept.")
 
 
+class Ssh(_Strict):
+    """git over SSH through an internal Network Load Balancer."""
+
+    hostname: str = Field(
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        description="Host name in clone URLs (git@<this>:group/project.git); resolves privately to the NLB.",
+    )
+
+
 class Smtp(_Strict):
     """Outgoing mail through Amazon SES's SMTP interface (over its VPC endpoint)."""
 
@@ -231,6 +240,7 @@ class GitLabConfig(_Strict):
     certificate: Certificate = Field(default_factory=Certificate)  # type: ignore[arg-type]
     load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)  # type: ignore[arg-type]
     smtp: Smtp | None = Field(None, description="Omit to run without mail.")
+    ssh: Ssh | None = Field(None, description="Omit to offer git over HTTPS only.")
     object_storage: ObjectStorage = Field(default_factory=ObjectStorage)  # type: ignore[arg-type]
     efs: Efs = Field(default_factory=Efs)  # type: ignore[arg-type]
     prometheus: bool = Field(False, description="Bundled Prometheus and exporters; off by default to save memory.")

@@ -29,7 +29,7 @@ def check_gitlab(path: str, account: Account) -> Iterator[Problem]:
         )
     if gitlab is None or account.role != "tooling":
         return
-    for rule in (_task_size, _postgres_for_gitlab, _image_source, _certificate, _ingress, _efs_replication):
+    for rule in (_task_size, _postgres_for_gitlab, _image_source, _certificate, _ingress, _efs_replication, _ssh):
         try:
             yield from rule(path, account, gitlab)
         except AttributeError:  # a part that failed its own validation is reported already
@@ -210,3 +210,13 @@ def _efs_replication(path: str, account: Account, gitlab: GitLabConfig) -> Itera
                 f"'{key}' is not a KMS key of account {account.account_id} in {region}",
                 "use arn:aws:kms:<replication_region>:<this account>:key/<id>",
             )
+
+
+def _ssh(path: str, account: Account, gitlab: GitLabConfig) -> Iterator[Problem]:
+    if gitlab.ssh is not None and gitlab.ssh.hostname == account.gitlab_hostname:
+        yield Problem(
+            path,
+            "gitlab.ssh.hostname",
+            f"'{gitlab.ssh.hostname}' is already GitLab's HTTPS host name",
+            "SSH goes through its own load balancer and needs its own name, e.g. ssh." + gitlab.ssh.hostname,
+        )

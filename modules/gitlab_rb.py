@@ -54,6 +54,7 @@ class GitLabRbSettings:
     smtp: SmtpSettings | None = None
     prometheus: bool = False
     time_zone: str = "UTC"
+    ssh_host: str | None = None  # clone URLs' SSH host (its own load balancer); None: SSH not offered
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "buckets", MappingProxyType(dict(self.buckets)))
@@ -140,6 +141,13 @@ def render(settings: GitLabRbSettings) -> str:
         "# Redis stays bundled on its Unix socket, as in the design.",
         "",
     ]
+    if settings.ssh_host:
+        lines += [
+            "# git over SSH through its internal NLB, on its own host name.",
+            f"gitlab_rails['gitlab_ssh_host'] = {rb(settings.ssh_host)}",
+            "gitlab_rails['gitlab_shell_ssh_port'] = 22",
+            "",
+        ]
     lines += _smtp(settings.smtp)
     lines += [
         "",

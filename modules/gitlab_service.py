@@ -46,6 +46,7 @@ from modules.policy import arn, document, service_trust, statement
 
 CONTAINER = "gitlab"
 HTTP_PORT = 80
+SSH_PORT = 22
 SMTP_PORT = 587
 # The actions ECS Exec's agent needs; ssmmessages has no resource-level
 # permissions ("Using ECS Exec", ECS Developer Guide, IAM permissions).
@@ -113,8 +114,13 @@ class GitLabServiceProps:
     # ECS Exec; it never resolves to anything older.
     platform_version: str = "LATEST"
     dependencies: Sequence[ITerraformDependable] = field(default_factory=tuple)
+    # git over SSH: the NLB's target group and security group, both or neither.
+    ssh_target_group_arn: str | None = None
+    ssh_security_group_id: str | None = None
 
     def __post_init__(self) -> None:
+        if (self.ssh_target_group_arn is None) != (self.ssh_security_group_id is None):
+            raise ValueError("ssh_target_group_arn and ssh_security_group_id go together")
         if self.health_check_grace_seconds < 900:
             raise ValueError("GitLab's first boot needs a health-check grace period of at least 900 s")
         for name in ("subnet_ids", "repository_arns", "bucket_arns", "pull_actions", "dependencies"):
@@ -218,7 +224,18 @@ class GitLabService(Construct):
             load_balancer=[
                 EcsServiceLoadBalancer(
                     target_group_arn=props.target_group_arn, container_name=CONTAINER, container_port=HTTP_PORT
-                )
+                ),
+                *(
+                    [
+                        EcsServiceLoadBalancer(
+                            target_group_arn=props.ssh_target_group_arn,
+                            container_name=CONTAINER,
+                            container_port=SSH_PORT,
+                        )
+                    ]
+                    if props.ssh_target_group_arn
+                    else []
+                ),
             ],
             # ECS rejects a target group that no listener uses yet.
             depends_on=list(props.dependencies),
@@ -279,7 +296,10 @@ class GitLabService(Construct):
             "name": CONTAINER,
             "image": props.image,
             "essential": True,
-            "portMappings": [{"containerPort": HTTP_PORT, "protocol": "tcp"}],
+            "portMappings": [
+                {"containerPort": port, "protocol": "tcp"}
+                for port in ((HTTP_PORT, SSH_PORT) if props.ssh_target_group_arn else (HTTP_PORT,))
+            ],
             "environment": [{"name": "GITLAB_OMNIBUS_CONFIG", "value": props.omnibus_config}],
             "secrets": [{"name": name, "valueFrom": ref} for name, ref in self.secrets.items()],
             "mountPoints": [
@@ -443,6 +463,27 @@ class GitLabService(Construct):
             to_port=HTTP_PORT,
             referenced_security_group_id=own,
         )
+        if props.ssh_security_group_id:
+            VpcSecurityGroupIngressRule(
+                self,
+                "from-ssh-nlb",
+                security_group_id=own,
+                description="SSH from the GitLab SSH NLB",
+                ip_protocol="tcp",
+                from_port=SSH_PORT,
+                to_port=SSH_PORT,
+                referenced_security_group_id=props.ssh_security_group_id,
+            )
+            VpcSecurityGroupEgressRule(
+                self,
+                "ssh-nlb-to-task",
+                security_group_id=props.ssh_security_group_id,
+                description="SSH NLB to the GitLab task",
+                ip_protocol="tcp",
+                from_port=SSH_PORT,
+                to_port=SSH_PORT,
+                referenced_security_group_id=own,
+            )
         peers = {
             "database": (props.database_security_group_id, props.database_port, "PostgreSQL"),
             "efs": (props.efs_security_group_id, 2049, "NFS"),

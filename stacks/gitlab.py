@@ -16,6 +16,7 @@ from modules.gitlab_storage import ALB_LOG_PREFIX, GitLabStorage, GitLabStorageP
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.load_balancer import LoadBalancer, LoadBalancerProps
 from modules.network import Network
+from modules.ssh_load_balancer import SshLoadBalancer, SshLoadBalancerProps
 from modules.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 from stacks.base import AccountStack
 
@@ -32,6 +33,7 @@ class GitLab:
     load_balancer: LoadBalancer
     service: GitLabService
     omnibus_config: str
+    ssh_load_balancer: SshLoadBalancer | None
 
 
 def add_gitlab(
@@ -143,6 +145,22 @@ def add_gitlab(
             idle_timeout_seconds=lb.idle_timeout_seconds,
         ),
     )
+    ssh_load_balancer = (
+        SshLoadBalancer(
+            stack,
+            "gitlab-ssh-nlb",
+            SshLoadBalancerProps(
+                namer=namer,
+                vpc_id=network.vpc.id,
+                vpc_cidr=net.vpc_cidr,
+                subnet_ids=network.subnet_ids,
+                allowed_ingress_cidrs=lb.allowed_ingress_cidrs,
+                allowed_security_group_ids=admitted_security_group_ids,
+            ),
+        )
+        if gitlab.ssh
+        else None
+    )
     buckets = {object_type: storage.buckets[object_type].name if object_type in storage.buckets else None
                for object_type in OBJECT_TYPES}  # fmt: skip
     smtp = gitlab.smtp
@@ -169,6 +187,7 @@ def add_gitlab(
             ),
             prometheus=gitlab.prometheus,
             time_zone=gitlab.time_zone,
+            ssh_host=gitlab.ssh.hostname if gitlab.ssh else None,
         )
     )
     service = GitLabService(
@@ -206,7 +225,9 @@ def add_gitlab(
             memory=gitlab.task.memory,
             ephemeral_storage_gib=gitlab.task.ephemeral_storage_gib,
             log_retention_days=gitlab.task.log_retention_days,
-            dependencies=[load_balancer.https_listener],
+            dependencies=[load_balancer.https_listener, *([ssh_load_balancer.listener] if ssh_load_balancer else [])],
+            ssh_target_group_arn=ssh_load_balancer.target_group.arn if ssh_load_balancer else None,
+            ssh_security_group_id=ssh_load_balancer.security_group.id if ssh_load_balancer else None,
         ),
     )
     TerraformOutput(stack, "alb_dns_name", value=load_balancer.dns_name, description="GitLab ALB DNS name.")
@@ -214,4 +235,10 @@ def add_gitlab(
     TerraformOutput(stack, "gitlab_url", value=f"https://{account.gitlab_hostname}", description="GitLab URL.")
     TerraformOutput(stack, "gitlab_image", value=image.image, description="Image the GitLab task runs.")
     TerraformOutput(stack, "ecs_cluster_name", value=service.cluster.name, description="ECS cluster, for ECS Exec.")
-    return GitLab(key, image, endpoints, storage, database, load_balancer, service, omnibus_config)
+    if ssh_load_balancer and gitlab.ssh:
+        TerraformOutput(stack, "ssh_nlb_dns_name", value=ssh_load_balancer.dns_name, description="GitLab SSH NLB.")
+        TerraformOutput(
+            stack, "ssh_nlb_zone_id", value=ssh_load_balancer.zone_id, description="GitLab SSH NLB hosted zone ID."
+        )
+        TerraformOutput(stack, "ssh_hostname", value=gitlab.ssh.hostname, description="Host name in SSH clone URLs.")
+    return GitLab(key, image, endpoints, storage, database, load_balancer, service, omnibus_config, ssh_load_balancer)

@@ -122,6 +122,12 @@ def test_defaults_are_the_1000_user_reference_and_aurora() -> None:
         ),
         ("", "gitlab", "the tooling account needs a gitlab section", "docs/gitlab.md"),
         (
+            GITLAB + "  ssh: {hostname: gitlab.example.com}\n",
+            "gitlab.ssh.hostname",
+            "'gitlab.example.com' is already GitLab's HTTPS host name",
+            "its own name",
+        ),
+        (
             GITLAB + "  efs: {replication_region: ap-northeast-1}\n",
             "gitlab.efs.replication_region",
             "the replica would be in the account's own region ap-northeast-1",

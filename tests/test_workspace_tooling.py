@@ -112,8 +112,10 @@ def test_gitlab_service_from_configuration(stack: dict[str, Any], synthesis: Syn
     assert service["desired_count"] == 1
     assert (service["deployment_minimum_healthy_percent"], service["deployment_maximum_percent"]) == (0, 100)
     assert service["network_configuration"]["assign_public_ip"] is False
-    listener = address(stack, "aws_lb_listener", "gitlab-alb/https")
-    assert service["depends_on"] == [listener]
+    assert service["depends_on"] == [
+        address(stack, "aws_lb_listener", "gitlab-alb/https"),
+        address(stack, "aws_lb_listener", "gitlab-ssh-nlb/ssh"),
+    ]
     cluster_db = by_path(stack, "aws_rds_cluster", "gitlab-database/cluster")
     assert cluster_db["engine_version"] == gitlab.database.engine_version == "17.4"
     assert {i["availability_zone"] for i in resources(stack, "aws_rds_cluster_instance").values()} == {
@@ -139,6 +141,17 @@ def test_rendered_gitlab_rb_of_the_example_parses_and_points_at_the_writer(
     # No literal secret: passwords only through ENV.
     assert "ENV.fetch('GITLAB_DB_PASSWORD')" in config
     assert "password'] = '" not in config
+
+
+def test_ssh_through_its_own_nlb(stack: dict[str, Any]) -> None:
+    nlb = address(stack, "aws_lb", "gitlab-ssh-nlb/nlb")
+    assert stack["output"]["ssh_nlb_dns_name"]["value"] == f"${{{nlb}.dns_name}}"
+    assert stack["output"]["ssh_nlb_zone_id"]["value"] == f"${{{nlb}.zone_id}}"
+    assert stack["output"]["ssh_hostname"]["value"] == "ssh.gitlab.example.com"
+    service = by_path(stack, "aws_ecs_service", "gitlab-service/service")
+    assert [t["container_port"] for t in service["load_balancer"]] == [80, 22]
+    config = next(e["value"] for e in _container(stack)["environment"] if e["name"] == "GITLAB_OMNIBUS_CONFIG")
+    assert "gitlab_rails['gitlab_ssh_host'] = 'ssh.gitlab.example.com'" in config
 
 
 def test_efs_replica_in_the_configured_region(stack: dict[str, Any]) -> None:
@@ -195,6 +208,7 @@ def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) 
     assert resources(alternative, "aws_acm_certificate") == {}
     assert resources(alternative, "aws_secretsmanager_secret") == {}
     assert resources(alternative, "aws_efs_replication_configuration") == {}
+    assert [lb["load_balancer_type"] for lb in resources(alternative, "aws_lb").values()] == ["application"]
     assert len(resources(alternative, "aws_s3_bucket")) == 3  # two object types and the access logs
     services = {e["service_name"] for e in resources(alternative, "aws_vpc_endpoint").values()}
     assert "com.amazonaws.ap-northeast-1.email-smtp" not in services

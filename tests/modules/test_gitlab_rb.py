@@ -131,3 +131,13 @@ def test_ruby_literals_cannot_be_broken_out_of() -> None:
     assert rb("#{system('id')}") == "'#{system(\\'id\\')}'"
     with pytest.raises(TypeError):
         rb(1.5)
+
+
+def test_ssh_host_and_port_only_when_offered(text: str, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    assert "gitlab_ssh_host" not in text
+    with_ssh = render(replace(SETTINGS, ssh_host="ssh.gitlab.example.com"))
+    assert "gitlab_rails['gitlab_ssh_host'] = 'ssh.gitlab.example.com'" in with_ssh
+    assert "gitlab_rails['gitlab_shell_ssh_port'] = 22" in with_ssh
+    ruby_syntax_check(with_ssh, tmp_path)

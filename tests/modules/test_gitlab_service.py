@@ -259,3 +259,31 @@ def test_without_smtp_there_is_no_smtp_secret() -> None:
     assert resources(stack, "aws_secretsmanager_secret") == {}
     container = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])[0]
     assert [s["name"] for s in container["secrets"]] == ["GITLAB_DB_PASSWORD"]
+
+
+def test_ssh_adds_a_port_a_target_and_the_nlb_path() -> None:
+    app = Testing.app()
+    scope = TerraformStack(app, "test")
+    GitLabService(
+        scope,
+        "gitlab-service",
+        props(ssh_target_group_arn="arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/ssh/2",
+              ssh_security_group_id="sg-nlb"),
+    )  # fmt: skip
+    stack = synth_stack(scope)
+    container = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])[0]
+    assert [p["containerPort"] for p in container["portMappings"]] == [80, 22]
+    targets = only(stack, "aws_ecs_service")["load_balancer"]
+    assert [(t["container_port"], t["target_group_arn"].rsplit("/", 2)[-2]) for t in targets] == [
+        (80, "acme"),
+        (22, "ssh"),
+    ]
+    from_nlb = by_path(stack, "aws_vpc_security_group_ingress_rule", "from-ssh-nlb")
+    assert (from_nlb["from_port"], from_nlb["referenced_security_group_id"]) == (22, "sg-nlb")
+    to_task = by_path(stack, "aws_vpc_security_group_egress_rule", "ssh-nlb-to-task")
+    assert (to_task["security_group_id"], to_task["from_port"]) == ("sg-nlb", 22)
+
+
+def test_ssh_target_and_group_go_together() -> None:
+    with pytest.raises(ValueError, match="go together"):
+        props(ssh_security_group_id="sg-nlb")
