@@ -109,7 +109,7 @@ class GitLabImage(Construct):
             scan_filter = name
         else:
             assert props.credential_arn, "configuration requires a credential for pull_through_cache"
-            prefix = props.namer.name("ecr", "docker-hub")
+            prefix = props.namer.name("ecr_cache_prefix", "docker-hub")
             self.pull_through_rule = EcrPullThroughCacheRule(
                 self,
                 "pull-through-cache",
