@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from itertools import combinations
 
 from config.errors import Problem
+from config.gitlab_checks import check_gitlab
 from config.model import SMALLEST_SUBNET_PREFIX, Account
 from config.network_checks import check_network
 from config.pipelines import check_delivery
@@ -25,7 +26,7 @@ def check_all(accounts: Loaded, all_read: bool = True) -> list[Problem]:
     that field already has its problem reported."""
     problems: list[Problem] = []
     for path, account in accounts.items():
-        for rule in (_network, _deploy_role, _hostname_by_role, check_delivery):
+        for rule in (_network, _deploy_role, _hostname_by_role, check_delivery, check_gitlab):
             try:
                 problems.extend(rule(path, account))
             except AttributeError:

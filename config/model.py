@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from config.gitlab import GitLabConfig
 from config.pipelines import Delivery
 from config.regions import KNOWN_REGIONS
 
@@ -213,6 +214,7 @@ class Account(Strict):
         None, description="Tooling account only: Client VPN for people; omitted: no VPN endpoint."
     )
     delivery: Delivery | None = Field(None, description="Target accounts: CodeConnections to GitLab and pipelines.")
+    gitlab: GitLabConfig | None = Field(None, description="Tooling account only: GitLab CE on ECS Fargate.")
 
     @property
     def name(self) -> str:

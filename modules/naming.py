@@ -39,6 +39,7 @@ LIMITS: Mapping[str, Limit] = MappingProxyType(
         "target_group": Limit(32, r"a-zA-Z0-9-"),
         "rds": Limit(63, r"a-z0-9-", lowercase=True),
         "ecr": Limit(256, r"a-z0-9._/-", lowercase=True),
+        "ecr_cache_prefix": Limit(30, r"a-z0-9._-", lowercase=True),
         "efs": Limit(128, r"a-zA-Z0-9_.:/=+@-"),
         "secret": Limit(512, r"a-zA-Z0-9/_+=.@-"),
         "sns": Limit(256, r"a-zA-Z0-9_-"),

@@ -17,6 +17,7 @@ from modules.transit_hub import TransitHub, TransitHubProps
 from modules.transit_routing import TransitRouting, TransitRoutingProps
 from stacks import outputs
 from stacks.base import AccountStack
+from stacks.gitlab import add_gitlab
 from stacks.shared import network_props
 
 
@@ -35,9 +36,18 @@ class ToolingStack(AccountStack):
         outputs.TOOLING_VPC_ID.export(self, self.network.vpc.id)
         self._transit_hub()
         self.client_vpn = self._client_vpn()
-        # MERGE (issue 3): pass the ALB here, alias_dns_name=<alb>.dns_name and
-        # alias_zone_id=<alb>.zone_id, once it is built above.
-        self.gitlab_dns = self.name_resolution()
+        assert account.gitlab is not None, "configuration requires the gitlab section on the tooling account"
+        self.gitlab = add_gitlab(
+            self,
+            self.network,
+            account.gitlab,
+            admitted_security_group_ids=[self.client_vpn.security_group_id] if self.client_vpn else [],
+            # CodeConnections hosts and VPC builds of the targets come through the
+            # Transit Gateway with their own addresses (no NAT on the way).
+            admitted_cidrs=[target.network.vpc_cidr for target in self.targets.values()],
+        )
+        balancer = self.gitlab.load_balancer
+        self.gitlab_dns = self.name_resolution(alias_dns_name=balancer.dns_name, alias_zone_id=balancer.zone_id)
 
     def _transit_hub(self) -> None:
         config = self.transit_config

@@ -19,6 +19,10 @@ role: tooling
 account_id: "111111111111"
 region: ap-northeast-1
 gitlab_hostname: gitlab.example.com
+gitlab:
+  image: {tag: 19.6.1-ce.0}
+  database: {engine_version: "17.4"}
+  certificate: {dns_validation_zone_id: Z0123456789EXAMPLE}
 network:
   vpc_cidr: 10.10.0.0/16
   availability_zones: [ap-northeast-1a, ap-northeast-1c]

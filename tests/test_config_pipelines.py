@@ -13,16 +13,8 @@ from config.loader import load_environments
 from config.pipelines import COMPUTE_TYPES
 from config.regions import KNOWN_REGIONS
 from tests.conftest import EXAMPLE
+from tests.test_config import TOOLING
 
-TOOLING = """\
-role: tooling
-account_id: "111111111111"
-region: ap-northeast-1
-gitlab_hostname: gitlab.example.com
-network:
-  vpc_cidr: 10.10.0.0/16
-  availability_zones: [ap-northeast-1a, ap-northeast-1c]
-"""
 TARGET = """\
 role: target
 account_id: "222222222222"

@@ -27,3 +27,9 @@ def test_charset_and_case_follow_the_resource_type() -> None:
     assert namer.name("s3_bucket", "Artifacts_2") == "gitlab-prod-artifacts-2"
     assert namer.name("iam_role", "a.b@c") == "gitlab-Prod-a.b@c"
     assert namer.name("lb", "a.b") == "gitlab-Prod-a-b"
+
+
+def test_ecr_pull_through_prefix_fits_ecrs_30_characters() -> None:
+    prefix = Namer("gitlab", "a-rather-long-workspace").name("ecr_cache_prefix", "docker-hub")
+    assert len(prefix) <= 30
+    assert Namer("gitlab", "tooling").name("ecr_cache_prefix", "docker-hub") == "gitlab-tooling-docker-hub"

@@ -75,7 +75,7 @@ def test_auto_accept_leaves_acceptance_out_of_hub_routing(by_account: dict[str, 
 def test_load_balancer_answers_in_tooling_and_in_every_target_zone() -> None:
     stacks = synthesize(ToolingWithAlb)
     tooling, staging = stacks["tooling"], stacks["staging"]
-    assert only(tooling, "aws_route53_record")["alias"]["name"] == ALB_DNS
+    assert by_path(tooling, "aws_route53_record", "gitlab-dns/alias")["alias"]["name"] == ALB_DNS
     assert tooling["output"][GITLAB_ALB_DNS_NAME.name]["value"] == ALB_DNS
     assert tooling["output"][GITLAB_ALB_ZONE_ID.name]["value"] == ALB_ZONE
     record = by_path(staging, "aws_route53_record", "gitlab-dns/alias")

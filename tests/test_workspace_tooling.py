@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import Synthesis
+from tests.modules.test_gitlab_rb import ruby_syntax_check
 from tests.support.synth import address, by_path, only, ref, resources
 
 
@@ -82,8 +85,14 @@ def test_gitlab_host_name_resolves_privately_in_the_tooling_vpc(stack: dict[str,
     zone = only(stack, "aws_route53_zone")
     assert zone["name"] == "gitlab.example.com"
     assert zone["vpc"] == [{"vpc_id": "${aws_vpc.network_vpc_4E8F0223.id}", "vpc_region": "ap-northeast-1"}]
-    # The record appears once the load balancer (issue 3) is passed to name_resolution.
-    assert resources(stack, "aws_route53_record") == {}
+    record = by_path(stack, "aws_route53_record", "gitlab-dns/alias")
+    assert record["zone_id"] == ref(stack, "aws_route53_zone", "gitlab-dns/zone", "zone_id")
+    assert (record["name"], record["type"]) == ("gitlab.example.com", "A")
+    assert record["alias"] == {
+        "evaluate_target_health": True,
+        "name": ref(stack, "aws_lb", "gitlab-alb/alb", "dns_name"),
+        "zone_id": ref(stack, "aws_lb", "gitlab-alb/alb", "zone_id"),
+    }
 
 
 def test_client_vpn_from_configuration(stack: dict[str, Any], synthesis: Synthesis) -> None:
@@ -119,3 +128,205 @@ def test_network_outputs(stack: dict[str, Any]) -> None:
     assert stack["output"]["client_vpn_security_group_id"]["value"] == ref(
         stack, "aws_security_group", "client-vpn/sg", "id"
     )
+
+
+# --- GitLab (issue: GitLab in the tooling workspace) ---
+
+GITLAB_STATEFUL = {
+    # Renaming these construct IDs would make Terraform destroy GitLab's data.
+    ("aws_ecr_repository", "gitlab-image/repository"): "aws_ecr_repository.gitlab-image_repository_F88BE01F",
+    ("aws_efs_file_system", "gitlab-storage/file-system"): "aws_efs_file_system.gitlab-storage_file-system_81584D23",
+    ("aws_rds_cluster", "gitlab-database/cluster"): "aws_rds_cluster.gitlab-database_cluster_616EBC73",
+    ("aws_rds_cluster_instance", "gitlab-database/writer"): "aws_rds_cluster_instance.gitlab-database_writer_A67A6F79",
+    ("aws_rds_cluster_instance", "gitlab-database/reader"): "aws_rds_cluster_instance.gitlab-database_reader_7E61F8F7",
+    ("aws_kms_key", "gitlab-key/key"): "aws_kms_key.gitlab-key_377095D4",
+    ("aws_kms_key", "gitlab-service/logs-key/key"): "aws_kms_key.gitlab-service_logs-key_328C2C68",
+    ("aws_s3_bucket", "gitlab-storage/access-logs/bucket"): "aws_s3_bucket.gitlab-storage_access-logs_bucket_2F8806A7",
+    ("aws_s3_bucket", "gitlab-storage/bucket-artifacts/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-artifacts_bucket_039068A8",
+    ("aws_s3_bucket", "gitlab-storage/bucket-ci_secure_files/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-ci_secure_files_bucket_AE3C8E41",
+    ("aws_s3_bucket", "gitlab-storage/bucket-dependency_proxy/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-dependency_proxy_bucket_03AE904F",
+    ("aws_s3_bucket", "gitlab-storage/bucket-external_diffs/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-external_diffs_bucket_3ECDA0D4",
+    ("aws_s3_bucket", "gitlab-storage/bucket-lfs/bucket"): "aws_s3_bucket.gitlab-storage_bucket-lfs_bucket_CEE40140",
+    ("aws_s3_bucket", "gitlab-storage/bucket-packages/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-packages_bucket_9AFE52BA",
+    ("aws_s3_bucket", "gitlab-storage/bucket-pages/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-pages_bucket_BFB91935",
+    ("aws_s3_bucket", "gitlab-storage/bucket-terraform_state/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-terraform_state_bucket_0C658EB5",
+    ("aws_s3_bucket", "gitlab-storage/bucket-uploads/bucket"):
+        "aws_s3_bucket.gitlab-storage_bucket-uploads_bucket_E92ACA5C",
+}  # fmt: skip
+
+
+def test_gitlab_stateful_addresses_are_pinned_and_protected(stack: dict[str, Any]) -> None:
+    for (kind, path), pinned in GITLAB_STATEFUL.items():
+        assert address(stack, kind, path) == pinned
+        assert by_path(stack, kind, path)["lifecycle"]["prevent_destroy"] is True, pinned
+    # Every bucket of the workspace is in the list above.
+    assert len(resources(stack, "aws_s3_bucket")) == sum(k == "aws_s3_bucket" for k, _ in GITLAB_STATEFUL)
+
+
+def test_alb_outputs_for_the_private_zone(stack: dict[str, Any]) -> None:
+    alb = address(stack, "aws_lb", "gitlab-alb/alb")
+    assert stack["output"]["gitlab_alb_dns_name"]["value"] == f"${{{alb}.dns_name}}"
+    assert stack["output"]["gitlab_alb_zone_id"]["value"] == f"${{{alb}.zone_id}}"
+    assert stack["output"]["gitlab_url"]["value"] == "https://gitlab.example.com"
+    # Besides the private zone's alias, only the certificate's validation record,
+    # in the configured public zone.
+    records = [r for r in resources(stack, "aws_route53_record").values() if "alias" not in r]
+    assert [r["zone_id"] for r in records] == ["Z0123456789EXAMPLE"]
+
+
+def _container(stack: dict[str, Any]) -> dict[str, Any]:
+    task = by_path(stack, "aws_ecs_task_definition", "gitlab-service/task")
+    return json.loads(task["container_definitions"])[0]  # type: ignore[no-any-return]
+
+
+def test_gitlab_service_from_configuration(stack: dict[str, Any], synthesis: Synthesis) -> None:
+    gitlab = synthesis.environments.tooling.gitlab
+    assert gitlab is not None
+    task = by_path(stack, "aws_ecs_task_definition", "gitlab-service/task")
+    assert (task["cpu"], task["memory"]) == ("8192", "16384")
+    assert task["ephemeral_storage"] == {"size_in_gib": 30}
+    repository = address(stack, "aws_ecr_repository", "gitlab-image/repository")
+    container = _container(stack)
+    assert container["image"] == f"${{{repository}.repository_url}}:19.6.1-ce.0"
+    assert container["stopTimeout"] == 120
+    cluster = address(stack, "aws_rds_cluster", "gitlab-database/cluster")
+    secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+    assert secrets["GITLAB_DB_PASSWORD"] == f"${{{cluster}.master_user_secret[0].secret_arn}}:password::"
+    assert {"GITLAB_SMTP_USER_NAME", "GITLAB_SMTP_PASSWORD"} <= set(secrets)
+    service = by_path(stack, "aws_ecs_service", "gitlab-service/service")
+    assert service["desired_count"] == 1
+    assert (service["deployment_minimum_healthy_percent"], service["deployment_maximum_percent"]) == (0, 100)
+    assert service["network_configuration"]["assign_public_ip"] is False
+    assert service["depends_on"] == [
+        address(stack, "aws_lb_listener", "gitlab-alb/https"),
+        address(stack, "aws_lb_listener", "gitlab-ssh-nlb/ssh"),
+    ]
+    cluster_db = by_path(stack, "aws_rds_cluster", "gitlab-database/cluster")
+    assert cluster_db["engine_version"] == gitlab.database.engine_version == "17.4"
+    assert {i["availability_zone"] for i in resources(stack, "aws_rds_cluster_instance").values()} == {
+        "ap-northeast-1a",
+        "ap-northeast-1c",
+    }
+
+
+def test_rendered_gitlab_rb_of_the_example_parses_and_points_at_the_writer(
+    stack: dict[str, Any], tmp_path: Path
+) -> None:
+    config = next(e["value"] for e in _container(stack)["environment"] if e["name"] == "GITLAB_OMNIBUS_CONFIG")
+    ruby_syntax_check(config, tmp_path)
+    cluster = address(stack, "aws_rds_cluster", "gitlab-database/cluster")
+    assert f"gitlab_rails['db_host'] = '${{{cluster}.endpoint}}'" in config
+    assert "reader_endpoint" not in config
+    assert "external_url 'https://gitlab.example.com'" in config
+    assert "gitlab_rails['monitoring_whitelist'] = ['127.0.0.0/8', '::1/128', '10.10.0.0/16']" in config
+    assert "gitlab_rails['smtp_address'] = 'email-smtp.ap-northeast-1.amazonaws.com'" in config
+    artifacts = address(stack, "aws_s3_bucket", "gitlab-storage/bucket-artifacts/bucket")
+    assert f"gitlab_rails['object_store']['objects']['artifacts']['bucket'] = '${{{artifacts}.bucket}}'" in config
+    assert "git_data_dirs(" not in config
+    # No literal secret: passwords only through ENV.
+    assert "ENV.fetch('GITLAB_DB_PASSWORD')" in config
+    assert "password'] = '" not in config
+
+
+def test_ssh_through_its_own_nlb(stack: dict[str, Any]) -> None:
+    nlb = address(stack, "aws_lb", "gitlab-ssh-nlb/nlb")
+    assert stack["output"]["ssh_nlb_dns_name"]["value"] == f"${{{nlb}.dns_name}}"
+    assert stack["output"]["ssh_nlb_zone_id"]["value"] == f"${{{nlb}.zone_id}}"
+    assert stack["output"]["ssh_hostname"]["value"] == "ssh.gitlab.example.com"
+    service = by_path(stack, "aws_ecs_service", "gitlab-service/service")
+    assert [t["container_port"] for t in service["load_balancer"]] == [80, 22]
+    config = next(e["value"] for e in _container(stack)["environment"] if e["name"] == "GITLAB_OMNIBUS_CONFIG")
+    assert "gitlab_rails['gitlab_ssh_host'] = 'ssh.gitlab.example.com'" in config
+
+
+def test_efs_replica_in_the_configured_region(stack: dict[str, Any]) -> None:
+    replication = only(stack, "aws_efs_replication_configuration")
+    assert replication["destination"]["region"] == "ap-northeast-3"
+    efs = address(stack, "aws_efs_file_system", "gitlab-storage/file-system")
+    assert replication["source_file_system_id"] == f"${{{efs}.id}}"
+
+
+def test_gitlab_endpoints_in_the_tooling_vpc(stack: dict[str, Any]) -> None:
+    services = {e["service_name"] for e in resources(stack, "aws_vpc_endpoint").values()}
+    assert {f"com.amazonaws.ap-northeast-1.{s}" for s in ("ecr.api", "ecr.dkr", "s3", "ssmmessages", "email-smtp")} <= (
+        services
+    )
+
+
+ALTERNATIVE = {
+    "image": {
+        "tag": "18.11.2-ce.0",
+        "source": "pull_through_cache",
+        "pull_through_credential_arn": (
+            "arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
+        ),
+        "scanning": "basic",
+    },
+    "task": {"cpu": 4096, "memory": 16384},
+    "database": {"engine": "postgres", "engine_version": "16.8", "allocated_storage_gib": 200},
+    "certificate": {"existing_arn": "arn:aws:acm:ap-northeast-1:111111111111:certificate/0000-example"},
+    "object_storage": {"types": ["artifacts", "lfs"]},
+}
+
+
+def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) -> None:
+    """Pull-through cache, RDS PostgreSQL, an existing certificate and no SMTP: valid Terraform too."""
+    from cdktf import Testing
+
+    from config.model import Account
+    from stacks.tooling import ToolingStack
+    from tests.support.terraform import Terraform
+
+    tooling = synthesis.environments.tooling
+    account = Account.model_validate({**tooling.model_dump(exclude={"gitlab"}), "gitlab": ALTERNATIVE})
+    stack_json = Testing.synth(ToolingStack(Testing.app(), account))
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "cdk.tf.json").write_text(stack_json, encoding="utf-8")
+    run = Terraform(tmp_path / ".config").check_workspace("tooling-alternative", source, tmp_path)
+    assert run.ok, run.report()
+    alternative = json.loads(stack_json)
+    assert resources(alternative, "aws_rds_cluster") == {}
+    assert only(alternative, "aws_db_instance")["multi_az"] is True
+    assert resources(alternative, "aws_ecr_repository") == {}
+    assert only(alternative, "aws_ecr_pull_through_cache_rule")["upstream_registry_url"] == "registry-1.docker.io"
+    assert resources(alternative, "aws_acm_certificate") == {}
+    assert resources(alternative, "aws_secretsmanager_secret") == {}
+    assert resources(alternative, "aws_efs_replication_configuration") == {}
+    assert [lb["load_balancer_type"] for lb in resources(alternative, "aws_lb").values()] == ["application"]
+    assert len(resources(alternative, "aws_s3_bucket")) == 3  # two object types and the access logs
+    services = {e["service_name"] for e in resources(alternative, "aws_vpc_endpoint").values()}
+    assert "com.amazonaws.ap-northeast-1.email-smtp" not in services
+    container = json.loads(only(alternative, "aws_ecs_task_definition")["container_definitions"])[0]
+    assert container["image"] == (
+        "111111111111.dkr.ecr.ap-northeast-1.amazonaws.com/gitlab-tooling-docker-hub/gitlab/gitlab-ce:18.11.2-ce.0"
+    )
+    config = container["environment"][0]["value"]
+    assert "gitlab_rails['smtp_enable'] = false" in config
+    assert "gitlab_rails['object_store']['objects']['uploads']['enabled'] = false" in config
+
+
+def test_load_balancers_admit_the_vpn_and_every_target_vpc(stack: dict[str, Any], synthesis: Synthesis) -> None:
+    vpn_group = ref(stack, "aws_security_group", "client-vpn/sg", "id")
+    expected = {
+        synthesis.environments.tooling.network.vpc_cidr,
+        *(target.network.vpc_cidr for target in synthesis.environments.targets.values()),
+    }
+    for balancer, port in (("gitlab-alb", 443), ("gitlab-ssh-nlb", 22)):
+        group = ref(stack, "aws_security_group", f"{balancer}/sg", "id")
+        rules = [
+            r
+            for r in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+            if r["security_group_id"] == group and r["from_port"] == port
+        ]
+        assert {r["cidr_ipv4"] for r in rules if "cidr_ipv4" in r} == expected, balancer
+        assert [r["referenced_security_group_id"] for r in rules if "referenced_security_group_id" in r] == [
+            vpn_group
+        ], balancer

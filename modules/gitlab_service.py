@@ -1,0 +1,542 @@
+"""GitLab CE on ECS Fargate: cluster, task definition, service, its security group and IAM roles."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from cdktf import ITerraformDependable
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.ecs_cluster import (
+    EcsCluster,
+    EcsClusterConfiguration,
+    EcsClusterConfigurationExecuteCommandConfiguration,
+    EcsClusterConfigurationExecuteCommandConfigurationLogConfiguration,
+    EcsClusterSetting,
+)
+from cdktf_cdktf_provider_aws.ecs_service import (
+    EcsService,
+    EcsServiceDeploymentCircuitBreaker,
+    EcsServiceLoadBalancer,
+    EcsServiceNetworkConfiguration,
+)
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinition,
+    EcsTaskDefinitionEphemeralStorage,
+    EcsTaskDefinitionRuntimePlatform,
+    EcsTaskDefinitionVolume,
+    EcsTaskDefinitionVolumeEfsVolumeConfiguration,
+    EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from modules.gitlab_rb import DB_PASSWORD_ENV, SMTP_PASSWORD_ENV, SMTP_USER_ENV
+from modules.kms_key import KmsKey, KmsKeyProps
+from modules.naming import Namer
+from modules.policy import arn, document, service_trust, statement
+
+CONTAINER = "gitlab"
+HTTP_PORT = 80
+SSH_PORT = 22
+SMTP_PORT = 587
+# The actions ECS Exec's agent needs; ssmmessages has no resource-level
+# permissions ("Using ECS Exec", ECS Developer Guide, IAM permissions).
+SSM_MESSAGES_ACTIONS = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+
+
+@dataclass(frozen=True)
+class EfsMount:
+    """One EFS access point mounted into the container."""
+
+    access_point_id: str
+    access_point_arn: str
+    container_path: str
+
+
+@dataclass(frozen=True)
+class GitLabServiceProps:
+    """Inputs of ``GitLabService``.
+
+    ``omnibus_config`` is the rendered gitlab.rb (``modules.gitlab_rb``); the
+    secrets it reads from the environment come from ``database_secret_arn`` and,
+    with ``smtp``, from a Secrets Manager secret this construct creates without a
+    value (a runbook puts SES's SMTP credentials into it).
+    """
+
+    namer: Namer
+    account_id: str
+    region: str
+    vpc_id: str
+    vpc_cidr: str
+    subnet_ids: Sequence[str]
+    image: str
+    repository_arns: Sequence[str]
+    kms_key_arn: str  # data key: secrets, S3 objects, ECS Exec sessions
+    omnibus_config: str
+    file_system_id: str
+    file_system_arn: str
+    efs_mounts: Mapping[str, EfsMount]
+    efs_security_group_id: str
+    database_security_group_id: str
+    database_secret_arn: str
+    bucket_arns: Sequence[str]
+    load_balancer_security_group_id: str
+    target_group_arn: str
+    s3_prefix_list_id: str
+    partition: str = "aws"
+    pull_actions: Sequence[str] = ()
+    database_port: int = 5432
+    smtp: bool = True
+    cpu: int = 8192
+    memory: int = 16384
+    ephemeral_storage_gib: int = 30
+    log_retention_days: int = 365
+    # First boot runs all database migrations; the load balancer's and the
+    # container's health checks are ignored this long.
+    health_check_grace_seconds: int = 900
+    # Omnibus needs time to stop its services cleanly; 120 s is Fargate's maximum.
+    stop_timeout_seconds: int = 120
+    # LATEST is 1.4.0 today, the first Linux platform with EFS access points and
+    # ECS Exec; it never resolves to anything older.
+    platform_version: str = "LATEST"
+    dependencies: Sequence[ITerraformDependable] = field(default_factory=tuple)
+    # git over SSH: the NLB's target group and security group, both or neither.
+    ssh_target_group_arn: str | None = None
+    ssh_security_group_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.ssh_target_group_arn is None) != (self.ssh_security_group_id is None):
+            raise ValueError("ssh_target_group_arn and ssh_security_group_id go together")
+        if self.health_check_grace_seconds < 900:
+            raise ValueError("GitLab's first boot needs a health-check grace period of at least 900 s")
+        for name in ("subnet_ids", "repository_arns", "bucket_arns", "pull_actions", "dependencies"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "efs_mounts", MappingProxyType(dict(self.efs_mounts)))
+
+
+class GitLabService(Construct):
+    """One GitLab task, never two: deployments stop the old task before starting
+    the new one (minimum 0 %, maximum 100 %), since two GitLab containers must not
+    share the same data."""
+
+    def __init__(self, scope: Construct, id_: str, props: GitLabServiceProps) -> None:
+        super().__init__(scope, id_)
+        namer = props.namer
+        self._logs(props)
+        self.smtp_secret = (
+            SecretsmanagerSecret(
+                self,
+                "smtp-secret",
+                name=namer.name("secret", "smtp", separator="/"),
+                description='SES SMTP credentials for GitLab, JSON {"username": ..., "password": ...}; '
+                "the value is put by the runbook in docs/gitlab.md, never by Terraform",
+                kms_key_id=props.kms_key_arn,
+                recovery_window_in_days=30,
+            )
+            if props.smtp
+            else None
+        )
+        self.secrets = self._secret_refs(props)
+        self.cluster = EcsCluster(
+            self,
+            "cluster",
+            name=namer.name("ecs", "gitlab"),
+            setting=[EcsClusterSetting(name="containerInsights", value="enhanced")],
+            configuration=EcsClusterConfiguration(
+                execute_command_configuration=EcsClusterConfigurationExecuteCommandConfiguration(
+                    kms_key_id=props.kms_key_arn,
+                    logging="OVERRIDE",
+                    log_configuration=EcsClusterConfigurationExecuteCommandConfigurationLogConfiguration(
+                        cloud_watch_log_group_name=self.exec_log_group.name,
+                        cloud_watch_encryption_enabled=True,
+                    ),
+                )
+            ),
+        )
+        self._roles(props)
+        self._security_group(props)
+        self.container_definitions = json.dumps([self._container(props)], sort_keys=True)
+        self.task_definition = EcsTaskDefinition(
+            self,
+            "task",
+            family=namer.name("ecs", "gitlab"),
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(props.cpu),
+            memory=str(props.memory),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
+            ephemeral_storage=EcsTaskDefinitionEphemeralStorage(size_in_gib=props.ephemeral_storage_gib),
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX", cpu_architecture="X86_64"
+            ),
+            container_definitions=self.container_definitions,
+            volume=[
+                EcsTaskDefinitionVolume(
+                    name=name,
+                    efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
+                        file_system_id=props.file_system_id,
+                        root_directory="/",  # the access point sets the directory
+                        transit_encryption="ENABLED",
+                        authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
+                            access_point_id=mount.access_point_id, iam="ENABLED"
+                        ),
+                    ),
+                )
+                for name, mount in props.efs_mounts.items()
+            ],
+        )
+        self.service = EcsService(
+            self,
+            "service",
+            name=namer.name("ecs", "gitlab"),
+            cluster=self.cluster.arn,
+            task_definition=self.task_definition.arn,
+            launch_type="FARGATE",
+            platform_version=props.platform_version,
+            desired_count=1,
+            deployment_minimum_healthy_percent=0,
+            deployment_maximum_percent=100,
+            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
+            health_check_grace_period_seconds=props.health_check_grace_seconds,
+            enable_execute_command=True,
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            network_configuration=EcsServiceNetworkConfiguration(
+                subnets=list(props.subnet_ids),
+                security_groups=[self.security_group.id],
+                assign_public_ip=False,
+            ),
+            load_balancer=[
+                EcsServiceLoadBalancer(
+                    target_group_arn=props.target_group_arn, container_name=CONTAINER, container_port=HTTP_PORT
+                ),
+                *(
+                    [
+                        EcsServiceLoadBalancer(
+                            target_group_arn=props.ssh_target_group_arn,
+                            container_name=CONTAINER,
+                            container_port=SSH_PORT,
+                        )
+                    ]
+                    if props.ssh_target_group_arn
+                    else []
+                ),
+            ],
+            # ECS rejects a target group that no listener uses yet.
+            depends_on=list(props.dependencies),
+        )
+
+    def _logs(self, props: GitLabServiceProps) -> None:
+        namer = props.namer
+        app_name = namer.path("log_group", "gitlab")
+        exec_name = namer.path("log_group", "ecs-exec")
+        self.log_group_arns = {
+            name: arn(props.partition, "logs", props.region, props.account_id, f"log-group:{name}")
+            for name in (app_name, exec_name)
+        }
+        key = KmsKey(
+            self,
+            "logs-key",
+            KmsKeyProps(
+                namer=namer,
+                purpose="gitlab-logs",
+                description=f"GitLab container and ECS Exec logs of {namer.prefix}-{namer.workspace}",
+                account_id=props.account_id,
+                partition=props.partition,
+                service_statements=(
+                    statement(
+                        "CloudWatchLogsForGitLabLogGroups",
+                        ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                        ["*"],
+                        principals={"Service": f"logs.{props.region}.amazonaws.com"},
+                        conditions={
+                            "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": sorted(self.log_group_arns.values())}
+                        },
+                    ),
+                ),
+            ),
+        )
+        self.logs_key = key
+        self.log_group = CloudwatchLogGroup(
+            self, "log-group", name=app_name, retention_in_days=props.log_retention_days, kms_key_id=key.arn
+        )
+        self.exec_log_group = CloudwatchLogGroup(
+            self, "exec-log-group", name=exec_name, retention_in_days=props.log_retention_days, kms_key_id=key.arn
+        )
+        self.log_group_arn = self.log_group_arns[app_name]
+        self.exec_log_group_arn = self.log_group_arns[exec_name]
+
+    def _secret_refs(self, props: GitLabServiceProps) -> dict[str, str]:
+        """Environment variable -> ECS ``valueFrom`` (one JSON key of a secret)."""
+        refs = {DB_PASSWORD_ENV: f"{props.database_secret_arn}:password::"}
+        self.secret_arns = [props.database_secret_arn]
+        if self.smtp_secret is not None:
+            self.secret_arns.append(self.smtp_secret.arn)
+            refs[SMTP_USER_ENV] = f"{self.smtp_secret.arn}:username::"
+            refs[SMTP_PASSWORD_ENV] = f"{self.smtp_secret.arn}:password::"
+        return refs
+
+    def _container(self, props: GitLabServiceProps) -> dict[str, Any]:
+        return {
+            "name": CONTAINER,
+            "image": props.image,
+            "essential": True,
+            "portMappings": [
+                {"containerPort": port, "protocol": "tcp"}
+                for port in ((HTTP_PORT, SSH_PORT) if props.ssh_target_group_arn else (HTTP_PORT,))
+            ],
+            "environment": [{"name": "GITLAB_OMNIBUS_CONFIG", "value": props.omnibus_config}],
+            "secrets": [{"name": name, "valueFrom": ref} for name, ref in self.secrets.items()],
+            "mountPoints": [
+                {"sourceVolume": name, "containerPath": mount.container_path, "readOnly": False}
+                for name, mount in props.efs_mounts.items()
+            ],
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": self.log_group.name,
+                    "awslogs-region": props.region,
+                    "awslogs-stream-prefix": CONTAINER,
+                },
+            },
+            "stopTimeout": props.stop_timeout_seconds,
+            # The image's own HEALTHCHECK, which ECS ignores unless repeated here.
+            "healthCheck": {
+                "command": ["CMD-SHELL", "/opt/gitlab/bin/gitlab-healthcheck --fail --max-time 10"],
+                "interval": 60,
+                "timeout": 30,
+                "retries": 5,
+                "startPeriod": 300,
+            },
+            # An init process reaps the SSM agent's children in ECS Exec sessions.
+            "linuxParameters": {"initProcessEnabled": True},
+            "privileged": False,
+            # Omnibus writes its configuration and runtime state under / at every start.
+            "readonlyRootFilesystem": False,
+        }
+
+    def _roles(self, props: GitLabServiceProps) -> None:
+        namer = props.namer
+        trust = service_trust("ecs-tasks.amazonaws.com", props.account_id)
+        self.execution_role = IamRole(
+            self, "execution-role", name=namer.name("iam_role", "gitlab-execution"), assume_role_policy=trust
+        )
+        # What ECS itself needs to start the task: pull the image, write logs,
+        # resolve the secrets (replaces AmazonECSTaskExecutionRolePolicy,
+        # AmazonEC2ContainerRegistryReadOnly and AmazonS3ReadOnlyAccess).
+        self.execution_policy = IamRolePolicy(
+            self,
+            "execution-policy",
+            name="start-gitlab-task",
+            role=self.execution_role.id,
+            policy=document(
+                [
+                    # GetAuthorizationToken has no resource-level permissions (ECR User Guide).
+                    statement("EcrAuthorization", ["ecr:GetAuthorizationToken"], ["*"]),
+                    statement(
+                        "PullGitLabImage",
+                        [
+                            "ecr:BatchCheckLayerAvailability",
+                            "ecr:BatchGetImage",
+                            "ecr:GetDownloadUrlForLayer",
+                            *props.pull_actions,
+                        ],
+                        list(props.repository_arns),
+                    ),
+                    statement(
+                        "WriteContainerLogs",
+                        ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        [f"{self.log_group_arn}:log-stream:*"],
+                    ),
+                    statement("ReadTaskSecrets", ["secretsmanager:GetSecretValue"], self.secret_arns),
+                    statement(
+                        "DecryptTaskSecrets",
+                        ["kms:Decrypt"],
+                        [props.kms_key_arn],
+                        conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{props.region}.amazonaws.com"}},
+                    ),
+                ]
+            ),
+        )
+        self.task_role = IamRole(
+            self, "task-role", name=namer.name("iam_role", "gitlab-task"), assume_role_policy=trust
+        )
+        objects = [f"{bucket}/*" for bucket in props.bucket_arns]
+        # What GitLab does while running (replaces AmazonSSMFullAccess and the
+        # design's ses:SendEmail on "*": mail goes through SES SMTP credentials).
+        self.task_policy = IamRolePolicy(
+            self,
+            "task-policy",
+            name="run-gitlab",
+            role=self.task_role.id,
+            policy=document(
+                [
+                    statement("EcsExecChannels", list(SSM_MESSAGES_ACTIONS), ["*"]),
+                    # The ECS Exec agent checks that its log group exists; Describe* is not resource-scoped.
+                    statement("EcsExecFindLogGroup", ["logs:DescribeLogGroups"], ["*"]),
+                    statement(
+                        "EcsExecSessionLogs",
+                        ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                        [self.exec_log_group_arn, f"{self.exec_log_group_arn}:log-stream:*"],
+                    ),
+                    statement(
+                        "ObjectStorageBuckets",
+                        ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                        list(props.bucket_arns),
+                    ),
+                    statement(
+                        "ObjectStorageObjects",
+                        [
+                            "s3:AbortMultipartUpload",
+                            "s3:DeleteObject",
+                            "s3:GetObject",
+                            "s3:ListMultipartUploadParts",
+                            "s3:PutObject",
+                        ],
+                        objects,
+                    ),
+                    # S3 objects (SSE-KMS) and ECS Exec sessions use the data key.
+                    statement("UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [props.kms_key_arn]),
+                    statement(
+                        "MountGitLabEfs",
+                        [
+                            "elasticfilesystem:ClientMount",
+                            "elasticfilesystem:ClientRootAccess",
+                            "elasticfilesystem:ClientWrite",
+                        ],
+                        [props.file_system_arn],
+                        conditions={
+                            "StringEquals": {
+                                "elasticfilesystem:AccessPointArn": [
+                                    m.access_point_arn for m in props.efs_mounts.values()
+                                ]
+                            }
+                        },
+                    ),
+                ]
+            ),
+        )
+
+    def _security_group(self, props: GitLabServiceProps) -> None:
+        namer = props.namer
+        self.security_group = SecurityGroup(
+            self,
+            "sg",
+            name=namer.name("security_group", "gitlab"),
+            description="GitLab task: HTTP from the ALB; out to the database, EFS and VPC endpoints",
+            vpc_id=props.vpc_id,
+            tags={"Name": namer.name("tag", "gitlab")},
+        )
+        own = self.security_group.id
+        VpcSecurityGroupIngressRule(
+            self,
+            "from-alb",
+            security_group_id=own,
+            description="HTTP from the GitLab ALB",
+            ip_protocol="tcp",
+            from_port=HTTP_PORT,
+            to_port=HTTP_PORT,
+            referenced_security_group_id=props.load_balancer_security_group_id,
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "alb-to-task",
+            security_group_id=props.load_balancer_security_group_id,
+            description="ALB to the GitLab task",
+            ip_protocol="tcp",
+            from_port=HTTP_PORT,
+            to_port=HTTP_PORT,
+            referenced_security_group_id=own,
+        )
+        if props.ssh_security_group_id:
+            VpcSecurityGroupIngressRule(
+                self,
+                "from-ssh-nlb",
+                security_group_id=own,
+                description="SSH from the GitLab SSH NLB",
+                ip_protocol="tcp",
+                from_port=SSH_PORT,
+                to_port=SSH_PORT,
+                referenced_security_group_id=props.ssh_security_group_id,
+            )
+            VpcSecurityGroupEgressRule(
+                self,
+                "ssh-nlb-to-task",
+                security_group_id=props.ssh_security_group_id,
+                description="SSH NLB to the GitLab task",
+                ip_protocol="tcp",
+                from_port=SSH_PORT,
+                to_port=SSH_PORT,
+                referenced_security_group_id=own,
+            )
+        peers = {
+            "database": (props.database_security_group_id, props.database_port, "PostgreSQL"),
+            "efs": (props.efs_security_group_id, 2049, "NFS"),
+        }
+        for name, (group, port, what) in peers.items():
+            VpcSecurityGroupEgressRule(
+                self,
+                f"to-{name}",
+                security_group_id=own,
+                description=f"{what} to the GitLab {name}",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=group,
+            )
+            VpcSecurityGroupIngressRule(
+                self,
+                f"{name}-from-task",
+                security_group_id=group,
+                description=f"{what} from the GitLab task",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=own,
+            )
+        VpcSecurityGroupEgressRule(
+            self,
+            "to-endpoints",
+            security_group_id=own,
+            description="HTTPS to the VPC's interface endpoints",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=props.vpc_cidr,
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "to-s3",
+            security_group_id=own,
+            description="HTTPS to S3 through the gateway endpoint (image layers, object storage)",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            prefix_list_id=props.s3_prefix_list_id,
+        )
+        if props.smtp:
+            VpcSecurityGroupEgressRule(
+                self,
+                "to-smtp",
+                security_group_id=own,
+                description="SMTP submission to the SES endpoint",
+                ip_protocol="tcp",
+                from_port=SMTP_PORT,
+                to_port=SMTP_PORT,
+                cidr_ipv4=props.vpc_cidr,
+            )

@@ -1,0 +1,143 @@
+"""gitlab.rb rendering: valid Ruby, every setting present, nothing GitLab 18+ removed, no secret inside."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from modules.gitlab_rb import GitLabRbSettings, SmtpSettings, rb, render
+
+SETTINGS = GitLabRbSettings(
+    external_url="https://gitlab.example.com",
+    db_host="gitlab.cluster-abc.eu-west-1.rds.amazonaws.com",
+    region="eu-west-1",
+    buckets={"artifacts": "acme-artifacts", "lfs": "acme-lfs", "pages": None},
+    object_kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/data",
+    trusted_cidrs=["10.0.0.0/16"],
+    smtp=SmtpSettings(
+        address="email-smtp.eu-west-1.amazonaws.com",
+        from_address="gitlab@example.com",
+        domain="example.com",
+        reply_to="noreply@example.com",
+    ),
+)
+
+
+def ruby_syntax_check(text: str, directory: Path) -> None:
+    """``ruby -c``; a machine without ruby fails the suite (CI installs Debian's ruby)."""
+    ruby = shutil.which("ruby")
+    assert ruby is not None, "ruby is needed to check gitlab.rb: apt-get install ruby (see .ci/run)"
+    path = directory / "gitlab.rb"
+    path.write_text(text, encoding="utf-8")
+    result = subprocess.run([ruby, "-c", str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "Syntax OK" in result.stdout, result.stderr + "\n" + text
+
+
+@pytest.fixture(scope="module")
+def text() -> str:
+    return render(SETTINGS)
+
+
+def test_parses_as_ruby(text: str, tmp_path: Path) -> None:
+    ruby_syntax_check(text, tmp_path)
+
+
+def test_ruby_check_catches_broken_ruby(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError):
+        ruby_syntax_check("gitlab_rails['x'] = {\n", tmp_path)
+
+
+def test_external_url_and_tls_at_the_load_balancer(text: str) -> None:
+    assert "external_url 'https://gitlab.example.com'" in text
+    assert "nginx['listen_port'] = 80" in text
+    assert "nginx['listen_https'] = false" in text
+    assert "letsencrypt['enable'] = false" in text
+    assert "nginx['real_ip_trusted_addresses'] = ['10.0.0.0/16']" in text
+
+
+def test_readiness_probe_allowed_from_the_vpc(text: str) -> None:
+    assert "gitlab_rails['monitoring_whitelist'] = ['127.0.0.0/8', '::1/128', '10.0.0.0/16']" in text
+
+
+def test_external_database_writer_only_password_from_environment(text: str) -> None:
+    assert "postgresql['enable'] = false" in text
+    assert "gitlab_rails['db_host'] = 'gitlab.cluster-abc.eu-west-1.rds.amazonaws.com'" in text
+    assert "gitlab_rails['db_port'] = 5432" in text
+    assert "gitlab_rails['db_database'] = 'gitlabhq_production'" in text
+    assert "gitlab_rails['db_password'] = ENV.fetch('GITLAB_DB_PASSWORD')" in text
+    assert "gitlab_rails['db_sslmode'] = 'require'" in text
+    assert "gitlab_rails['db_load_balancing']" not in text
+
+
+def test_repositories_through_gitaly_configuration_not_removed_settings(text: str) -> None:
+    assert "gitaly['configuration'] = {" in text
+    assert "storage: [{ name: 'default', path: '/var/opt/gitlab/git-data/repositories' }]" in text
+    # Removed in GitLab 18.0 (git_data_dirs) or earlier (grafana, the old gitaly keys).
+    for removed in ("git_data_dirs", "grafana[", "gitaly['storage']", "gitlab_rails['repositories_storages']"):
+        assert removed not in text.replace("# Repositories on EFS. git_data_dirs", ""), removed
+
+
+def test_consolidated_object_storage_with_task_role(text: str) -> None:
+    assert "gitlab_rails['object_store']['enabled'] = true" in text
+    assert "gitlab_rails['object_store']['proxy_download'] = true" in text
+    assert "'provider' => 'AWS', 'region' => 'eu-west-1', 'use_iam_profile' => true" in text
+    assert "'server_side_encryption' => 'aws:kms'" in text
+    assert "'server_side_encryption_kms_key_id' => 'arn:aws:kms:eu-west-1:123456789012:key/data'" in text
+    assert "gitlab_rails['object_store']['objects']['artifacts']['bucket'] = 'acme-artifacts'" in text
+    assert "gitlab_rails['object_store']['objects']['lfs']['bucket'] = 'acme-lfs'" in text
+    assert "gitlab_rails['object_store']['objects']['pages']['enabled'] = false" in text
+
+
+def test_container_credentials_reach_rails_and_workhorse(text: str) -> None:
+    passthrough = "{ 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI' => ENV.fetch('AWS_CONTAINER_CREDENTIALS_RELATIVE_URI') }"
+    assert f"gitlab_rails['env'] = {passthrough}" in text
+    assert f"gitlab_workhorse['env'] = {passthrough}" in text
+
+
+def test_smtp_through_ses_credentials_from_environment(text: str) -> None:
+    assert "gitlab_rails['smtp_enable'] = true" in text
+    assert "gitlab_rails['smtp_address'] = 'email-smtp.eu-west-1.amazonaws.com'" in text
+    assert "gitlab_rails['smtp_port'] = 587" in text
+    assert "gitlab_rails['smtp_user_name'] = ENV.fetch('GITLAB_SMTP_USER_NAME')" in text
+    assert "gitlab_rails['smtp_password'] = ENV.fetch('GITLAB_SMTP_PASSWORD')" in text
+    assert "gitlab_rails['smtp_enable_starttls_auto'] = true" in text
+    assert "gitlab_rails['gitlab_email_from'] = 'gitlab@example.com'" in text
+    assert "gitlab_rails['gitlab_email_reply_to'] = 'noreply@example.com'" in text
+
+
+def test_prometheus_off_by_default_and_on_when_asked(text: str) -> None:
+    assert "prometheus_monitoring['enable'] = false" in text
+    from dataclasses import replace
+
+    assert "prometheus_monitoring['enable'] = true" in render(replace(SETTINGS, prometheus=True))
+
+
+def test_without_smtp_mail_is_off(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    text = render(replace(SETTINGS, smtp=None))
+    assert "gitlab_rails['smtp_enable'] = false" in text
+    assert "smtp_password" not in text
+    ruby_syntax_check(text, tmp_path)
+
+
+def test_ruby_literals_cannot_be_broken_out_of() -> None:
+    assert rb("it's \\ here") == "'it\\'s \\\\ here'"
+    assert rb({"a": [1, True]}) == "{ 'a' => [1, true] }"
+    # Single quotes: Ruby does not interpolate #{...} inside them.
+    assert rb("#{system('id')}") == "'#{system(\\'id\\')}'"
+    with pytest.raises(TypeError):
+        rb(1.5)
+
+
+def test_ssh_host_and_port_only_when_offered(text: str, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    assert "gitlab_ssh_host" not in text
+    with_ssh = render(replace(SETTINGS, ssh_host="ssh.gitlab.example.com"))
+    assert "gitlab_rails['gitlab_ssh_host'] = 'ssh.gitlab.example.com'" in with_ssh
+    assert "gitlab_rails['gitlab_shell_ssh_port'] = 22" in with_ssh
+    ruby_syntax_check(with_ssh, tmp_path)

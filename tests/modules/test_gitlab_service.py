@@ -1,0 +1,289 @@
+"""GitLabService construct: cluster, task definition, container definition, service, IAM split, security group."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from cdktf import TerraformStack, Testing
+
+from modules.gitlab_service import EfsMount, GitLabService, GitLabServiceProps
+from modules.naming import Namer
+from tests.support.synth import by_path, only, policy, resources, synth_stack
+
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/data"
+DB_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-abc"
+BUCKETS = ["arn:aws:s3:::acme-artifacts", "arn:aws:s3:::acme-lfs"]
+REPO = "arn:aws:ecr:eu-west-1:123456789012:repository/acme-tooling-gitlab-ce"
+FS_ARN = "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-1"
+MOUNTS = {
+    "config": EfsMount("fsap-config", "arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-config",
+                       "/etc/gitlab"),
+    "git-data": EfsMount("fsap-data", "arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-data",
+                         "/var/opt/gitlab/git-data"),
+}  # fmt: skip
+
+
+def props(**changes: Any) -> GitLabServiceProps:
+    values: dict[str, Any] = {
+        "namer": Namer("acme", "tooling"),
+        "account_id": "123456789012",
+        "region": "eu-west-1",
+        "vpc_id": "vpc-1",
+        "vpc_cidr": "10.0.0.0/16",
+        "subnet_ids": ["subnet-a", "subnet-b"],
+        "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme-tooling-gitlab-ce:19.6.1-ce.0",
+        "repository_arns": [REPO],
+        "kms_key_arn": KEY,
+        "omnibus_config": "external_url 'https://gitlab.example.com'\n",
+        "file_system_id": "fs-1",
+        "file_system_arn": FS_ARN,
+        "efs_mounts": MOUNTS,
+        "efs_security_group_id": "sg-efs",
+        "database_security_group_id": "sg-db",
+        "database_secret_arn": DB_SECRET,
+        "bucket_arns": BUCKETS,
+        "load_balancer_security_group_id": "sg-alb",
+        "target_group_arn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/acme/1",
+        "s3_prefix_list_id": "pl-s3",
+    }
+    values.update(changes)
+    return GitLabServiceProps(**values)
+
+
+@pytest.fixture(scope="module")
+def stack() -> dict[str, Any]:
+    app = Testing.app()
+    scope = TerraformStack(app, "test")
+    GitLabService(scope, "gitlab-service", props())
+    return synth_stack(scope)
+
+
+@pytest.fixture(scope="module")
+def container(stack: dict[str, Any]) -> dict[str, Any]:
+    definitions = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])
+    assert len(definitions) == 1
+    return definitions[0]  # type: ignore[no-any-return]
+
+
+def test_cluster_has_container_insights_and_encrypted_logged_exec(stack: dict[str, Any]) -> None:
+    cluster = only(stack, "aws_ecs_cluster")
+    assert cluster["setting"] == [{"name": "containerInsights", "value": "enhanced"}]
+    exec_config = cluster["configuration"]["execute_command_configuration"]
+    assert exec_config["kms_key_id"] == KEY
+    assert exec_config["logging"] == "OVERRIDE"
+    log = exec_config["log_configuration"]
+    assert log["cloud_watch_encryption_enabled"] is True
+    exec_group = by_path(stack, "aws_cloudwatch_log_group", "exec-log-group")
+    assert exec_group["name"] == "/acme/tooling/ecs-exec"
+    assert log["cloud_watch_log_group_name"].startswith("${aws_cloudwatch_log_group.")
+
+
+def test_log_groups_are_kms_encrypted_with_retention(stack: dict[str, Any]) -> None:
+    groups = resources(stack, "aws_cloudwatch_log_group")
+    assert len(groups) == 2
+    for group in groups.values():
+        assert group["kms_key_id"].startswith("${aws_kms_key.")
+        assert group["retention_in_days"] == 365
+    key = policy(only(stack, "aws_kms_key"))
+    logs = next(s for s in key["Statement"] if s["Sid"] == "CloudWatchLogsForGitLabLogGroups")
+    assert logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"] == [
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/acme/tooling/ecs-exec",
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/acme/tooling/gitlab",
+    ]
+
+
+def test_task_definition_is_fargate_sized_with_efs_over_tls_and_iam(stack: dict[str, Any]) -> None:
+    task = only(stack, "aws_ecs_task_definition")
+    assert task["requires_compatibilities"] == ["FARGATE"]
+    assert task["network_mode"] == "awsvpc"
+    assert (task["cpu"], task["memory"]) == ("8192", "16384")
+    assert task["ephemeral_storage"] == {"size_in_gib": 30}
+    assert task["execution_role_arn"] != task["task_role_arn"]
+    volumes = {v["name"]: v["efs_volume_configuration"] for v in task["volume"]}
+    assert set(volumes) == {"config", "git-data"}
+    for name, volume in volumes.items():
+        assert volume["file_system_id"] == "fs-1"
+        assert volume["transit_encryption"] == "ENABLED"
+        assert volume["authorization_config"] == {"access_point_id": MOUNTS[name].access_point_id, "iam": "ENABLED"}
+
+
+def test_container_definition(container: dict[str, Any]) -> None:
+    assert container["name"] == "gitlab"
+    assert container["image"].endswith(":19.6.1-ce.0")
+    assert container["essential"] is True
+    assert container["stopTimeout"] == 120
+    assert container["portMappings"] == [{"containerPort": 80, "protocol": "tcp"}]
+    assert container["environment"] == [
+        {"name": "GITLAB_OMNIBUS_CONFIG", "value": "external_url 'https://gitlab.example.com'\n"}
+    ]
+    assert container["privileged"] is False
+    assert container["linuxParameters"] == {"initProcessEnabled": True}
+    assert {(m["sourceVolume"], m["containerPath"], m["readOnly"]) for m in container["mountPoints"]} == {
+        ("config", "/etc/gitlab", False),
+        ("git-data", "/var/opt/gitlab/git-data", False),
+    }
+    log = container["logConfiguration"]
+    assert log["logDriver"] == "awslogs"
+    assert log["options"]["awslogs-region"] == "eu-west-1"
+    assert log["options"]["awslogs-stream-prefix"] == "gitlab"
+    assert log["options"]["awslogs-group"].startswith("${aws_cloudwatch_log_group.")
+    health = container["healthCheck"]
+    assert health["command"][0] == "CMD-SHELL"
+    assert "gitlab-healthcheck" in health["command"][1]
+    assert health["startPeriod"] == 300
+
+
+def test_secrets_come_from_secrets_manager_never_as_values(container: dict[str, Any], stack: dict[str, Any]) -> None:
+    secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+    assert secrets["GITLAB_DB_PASSWORD"] == f"{DB_SECRET}:password::"
+    smtp = only(stack, "aws_secretsmanager_secret")
+    assert smtp["kms_key_id"] == KEY
+    smtp_ref = "${aws_secretsmanager_secret." + next(iter(resources(stack, "aws_secretsmanager_secret"))) + ".arn}"
+    assert secrets["GITLAB_SMTP_USER_NAME"] == f"{smtp_ref}:username::"
+    assert secrets["GITLAB_SMTP_PASSWORD"] == f"{smtp_ref}:password::"
+    # The value is put by a runbook: no version, so no secret in Terraform state.
+    assert resources(stack, "aws_secretsmanager_secret_version") == {}
+    assert all("PASSWORD" not in e["name"] for e in container["environment"])
+
+
+def test_service_deploys_one_task_at_a_time_privately(stack: dict[str, Any]) -> None:
+    service = only(stack, "aws_ecs_service")
+    assert service["desired_count"] == 1
+    assert service["deployment_minimum_healthy_percent"] == 0
+    assert service["deployment_maximum_percent"] == 100
+    assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    assert service["health_check_grace_period_seconds"] >= 900
+    assert service["enable_execute_command"] is True
+    assert service["launch_type"] == "FARGATE"
+    assert service["platform_version"] == "LATEST"
+    network = service["network_configuration"]
+    assert network["assign_public_ip"] is False
+    assert network["subnets"] == ["subnet-a", "subnet-b"]
+    assert service["load_balancer"] == [
+        {
+            "target_group_arn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/acme/1",
+            "container_name": "gitlab",
+            "container_port": 80,
+        }
+    ]
+
+
+def test_grace_period_below_900_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 900"):
+        props(health_check_grace_seconds=600)
+
+
+def _role_policy(stack: dict[str, Any], path: str) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in policy(by_path(stack, "aws_iam_role_policy", path))["Statement"]}
+
+
+def test_execution_role_only_starts_the_task(stack: dict[str, Any]) -> None:
+    grants = _role_policy(stack, "execution-policy")
+    assert set(grants) == {
+        "EcrAuthorization",
+        "PullGitLabImage",
+        "WriteContainerLogs",
+        "ReadTaskSecrets",
+        "DecryptTaskSecrets",
+    }
+    assert grants["EcrAuthorization"]["Action"] == ["ecr:GetAuthorizationToken"]
+    assert grants["PullGitLabImage"]["Resource"] == REPO
+    assert grants["WriteContainerLogs"]["Resource"] == (
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/acme/tooling/gitlab:log-stream:*"
+    )
+    assert DB_SECRET in grants["ReadTaskSecrets"]["Resource"]
+    assert grants["DecryptTaskSecrets"]["Resource"] == KEY
+    assert grants["DecryptTaskSecrets"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
+    }
+    for grant in grants.values():
+        assert not any(action.endswith(":*") or action == "*" for action in grant["Action"])
+
+
+def test_task_role_is_scoped_to_gitlabs_own_resources(stack: dict[str, Any]) -> None:
+    grants = _role_policy(stack, "task-policy")
+    assert set(grants["EcsExecChannels"]["Action"]) == {
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    }
+    assert grants["ObjectStorageBuckets"]["Resource"] == BUCKETS
+    assert grants["ObjectStorageObjects"]["Resource"] == [f"{b}/*" for b in BUCKETS]
+    assert grants["UseDataKey"]["Resource"] == KEY
+    efs = grants["MountGitLabEfs"]
+    assert efs["Resource"] == FS_ARN
+    assert efs["Condition"]["StringEquals"]["elasticfilesystem:AccessPointArn"] == [
+        m.access_point_arn for m in MOUNTS.values()
+    ]
+    # Only actions without resource-level permissions are granted on "*".
+    for sid, grant in grants.items():
+        if grant["Resource"] == "*":
+            assert sid in {"EcsExecChannels", "EcsExecFindLogGroup"}, sid
+        actions = grant["Action"] if isinstance(grant["Action"], list) else [grant["Action"]]
+        assert not any(a.startswith(("ses:", "ssm:", "ecr:")) for a in actions), sid
+
+
+def test_roles_trust_ecs_tasks_of_this_account(stack: dict[str, Any]) -> None:
+    roles = resources(stack, "aws_iam_role")
+    assert len(roles) == 2
+    for role in roles.values():
+        trust = policy(role, "assume_role_policy")["Statement"][0]
+        assert trust["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_security_group_paths(stack: dict[str, Any]) -> None:
+    ingress = resources(stack, "aws_vpc_security_group_ingress_rule")
+    egress = resources(stack, "aws_vpc_security_group_egress_rule")
+    from_alb = by_path(stack, "aws_vpc_security_group_ingress_rule", "from-alb")
+    assert (from_alb["from_port"], from_alb["referenced_security_group_id"]) == (80, "sg-alb")
+    db = by_path(stack, "aws_vpc_security_group_ingress_rule", "database-from-task")
+    assert (db["security_group_id"], db["from_port"]) == ("sg-db", 5432)
+    efs = by_path(stack, "aws_vpc_security_group_ingress_rule", "efs-from-task")
+    assert (efs["security_group_id"], efs["from_port"]) == ("sg-efs", 2049)
+    assert by_path(stack, "aws_vpc_security_group_egress_rule", "to-s3")["prefix_list_id"] == "pl-s3"
+    assert by_path(stack, "aws_vpc_security_group_egress_rule", "to-smtp")["from_port"] == 587
+    for rule in [*ingress.values(), *egress.values()]:
+        assert rule.get("cidr_ipv4") in (None, "10.0.0.0/16")
+        assert rule["description"]
+
+
+def test_without_smtp_there_is_no_smtp_secret() -> None:
+    app = Testing.app()
+    scope = TerraformStack(app, "test")
+    GitLabService(scope, "gitlab-service", props(smtp=False))
+    stack = synth_stack(scope)
+    assert resources(stack, "aws_secretsmanager_secret") == {}
+    container = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])[0]
+    assert [s["name"] for s in container["secrets"]] == ["GITLAB_DB_PASSWORD"]
+
+
+def test_ssh_adds_a_port_a_target_and_the_nlb_path() -> None:
+    app = Testing.app()
+    scope = TerraformStack(app, "test")
+    GitLabService(
+        scope,
+        "gitlab-service",
+        props(ssh_target_group_arn="arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/ssh/2",
+              ssh_security_group_id="sg-nlb"),
+    )  # fmt: skip
+    stack = synth_stack(scope)
+    container = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])[0]
+    assert [p["containerPort"] for p in container["portMappings"]] == [80, 22]
+    targets = only(stack, "aws_ecs_service")["load_balancer"]
+    assert [(t["container_port"], t["target_group_arn"].rsplit("/", 2)[-2]) for t in targets] == [
+        (80, "acme"),
+        (22, "ssh"),
+    ]
+    from_nlb = by_path(stack, "aws_vpc_security_group_ingress_rule", "from-ssh-nlb")
+    assert (from_nlb["from_port"], from_nlb["referenced_security_group_id"]) == (22, "sg-nlb")
+    to_task = by_path(stack, "aws_vpc_security_group_egress_rule", "ssh-nlb-to-task")
+    assert (to_task["security_group_id"], to_task["from_port"]) == ("sg-nlb", 22)
+
+
+def test_ssh_target_and_group_go_together() -> None:
+    with pytest.raises(ValueError, match="go together"):
+        props(ssh_security_group_id="sg-nlb")
