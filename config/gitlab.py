@@ -208,6 +208,30 @@ class Smtp(_Strict):
     domain: str | None = Field(None, description="HELO domain; defaults to the sender's domain.")
 
 
+class ExternalRedis(_Strict):
+    """An existing ElastiCache (Redis OSS or Valkey) in the tooling VPC instead of the bundled Redis.
+
+    Only a reference: the cache and its AUTH token are managed elsewhere, so the
+    token never enters this project's Terraform state. It reaches the container
+    through ECS ``secrets`` like every other password.
+    """
+
+    host: str = Field(
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        description="Primary (or configuration) endpoint of the replication group.",
+    )
+    port: int = Field(6379, ge=1, le=65535)
+    auth_token_secret_arn: ArnText = Field(
+        description="Secrets Manager secret (this account and region) holding the AUTH token."
+    )
+    auth_token_secret_key: str | None = Field(
+        None, description="JSON key inside the secret; omit when the secret string is the token itself."
+    )
+    auth_token_kms_key_arn: ArnText | None = Field(
+        None, description="Customer-managed KMS key of that secret, if it is not GitLab's own key."
+    )
+
+
 class ObjectStorage(_Strict):
     """S3 buckets for GitLab's consolidated object storage."""
 
@@ -241,6 +265,9 @@ class GitLabConfig(_Strict):
     load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)  # type: ignore[arg-type]
     smtp: Smtp | None = Field(None, description="Omit to run without mail.")
     ssh: Ssh | None = Field(None, description="Omit to offer git over HTTPS only.")
+    redis: ExternalRedis | None = Field(
+        None, description="Omit to keep Redis bundled on its Unix socket, as in the design."
+    )
     object_storage: ObjectStorage = Field(default_factory=ObjectStorage)  # type: ignore[arg-type]
     efs: Efs = Field(default_factory=Efs)  # type: ignore[arg-type]
     prometheus: bool = Field(False, description="Bundled Prometheus and exporters; off by default to save memory.")

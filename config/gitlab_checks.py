@@ -29,7 +29,16 @@ def check_gitlab(path: str, account: Account) -> Iterator[Problem]:
         )
     if gitlab is None or account.role != "tooling":
         return
-    for rule in (_task_size, _postgres_for_gitlab, _image_source, _certificate, _ingress, _efs_replication, _ssh):
+    for rule in (
+        _task_size,
+        _postgres_for_gitlab,
+        _image_source,
+        _certificate,
+        _ingress,
+        _efs_replication,
+        _ssh,
+        _redis,
+    ):
         try:
             yield from rule(path, account, gitlab)
         except AttributeError:  # a part that failed its own validation is reported already
@@ -98,28 +107,43 @@ def _image_source(path: str, account: Account, gitlab: GitLabConfig) -> Iterator
             f"create a Secrets Manager secret named {PULL_THROUGH_SECRET_PREFIX}<name> and give its ARN",
         )
         return
-    parts = arn.split(":", 6)
-    if len(parts) < 7 or parts[2] != "secretsmanager" or parts[5] != "secret":
-        yield Problem(
-            path,
-            "gitlab.image.pull_through_credential_arn",
-            f"'{arn}' is not a Secrets Manager secret ARN",
-            "use arn:aws:secretsmanager:<region>:<account>:secret:ecr-pullthroughcache/<name>",
-        )
+    problems = list(_secret_arn(path, "gitlab.image.pull_through_credential_arn", arn, account, "ECR"))
+    yield from problems
+    if problems:
         return
-    if parts[3] != account.region or parts[4] != account.account_id:
-        yield Problem(
-            path,
-            "gitlab.image.pull_through_credential_arn",
-            f"secret is in {parts[4]} {parts[3]}, not this account's {account.account_id} {account.region}",
-            "ECR reads pull-through credentials only from its own account and region",
-        )
+    parts = arn.split(":", 6)
     if not parts[6].startswith(PULL_THROUGH_SECRET_PREFIX):
         yield Problem(
             path,
             "gitlab.image.pull_through_credential_arn",
             f"secret name does not start with {PULL_THROUGH_SECRET_PREFIX}",
             f"ECR accepts only secrets named {PULL_THROUGH_SECRET_PREFIX}<name> for upstream credentials",
+        )
+
+
+def _secret_arn(path: str, field: str, arn: str, account: Account, reader: str) -> Iterator[Problem]:
+    """A Secrets Manager secret ARN of this account and region."""
+    parts = arn.split(":", 6)
+    if len(parts) < 7 or parts[2] != "secretsmanager" or parts[5] != "secret":
+        yield Problem(
+            path,
+            field,
+            f"'{arn}' is not a Secrets Manager secret ARN",
+            "use arn:aws:secretsmanager:<region>:<account>:secret:<name>",
+        )
+    elif parts[3] != account.region or parts[4] != account.account_id:
+        yield Problem(
+            path,
+            field,
+            f"secret is in {parts[4]} {parts[3]}, not this account's {account.account_id} {account.region}",
+            f"{reader} reads the secret in its own account and region; create it there",
+        )
+
+
+def _redis(path: str, account: Account, gitlab: GitLabConfig) -> Iterator[Problem]:
+    if gitlab.redis is not None:
+        yield from _secret_arn(
+            path, "gitlab.redis.auth_token_secret_arn", gitlab.redis.auth_token_secret_arn, account, "ECS"
         )
 
 

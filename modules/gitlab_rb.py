@@ -21,6 +21,7 @@ from types import MappingProxyType
 DB_PASSWORD_ENV = "GITLAB_DB_PASSWORD"
 SMTP_USER_ENV = "GITLAB_SMTP_USER_NAME"
 SMTP_PASSWORD_ENV = "GITLAB_SMTP_PASSWORD"
+REDIS_PASSWORD_ENV = "GITLAB_REDIS_PASSWORD"
 # ECS puts the task role's credential endpoint here ("Task IAM role", ECS docs).
 CREDENTIALS_ENV = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
 
@@ -36,6 +37,14 @@ class SmtpSettings:
     domain: str
     reply_to: str | None = None
     port: int = 587
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    """An external Redis over TLS; the AUTH token comes from the environment."""
+
+    host: str
+    port: int = 6379
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class GitLabRbSettings:
     prometheus: bool = False
     time_zone: str = "UTC"
     ssh_host: str | None = None  # clone URLs' SSH host (its own load balancer); None: SSH not offered
+    redis: RedisSettings | None = None  # None: the bundled Redis on its Unix socket
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "buckets", MappingProxyType(dict(self.buckets)))
@@ -138,7 +148,7 @@ def render(settings: GitLabRbSettings) -> str:
         f"gitlab_rails['env'] = {passthrough}",
         f"gitlab_workhorse['env'] = {passthrough}",
         "",
-        "# Redis stays bundled on its Unix socket, as in the design.",
+        *_redis(settings.redis),
         "",
     ]
     if settings.ssh_host:
@@ -155,6 +165,21 @@ def render(settings: GitLabRbSettings) -> str:
         f"prometheus_monitoring['enable'] = {rb(settings.prometheus)}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _redis(redis: RedisSettings | None) -> list[str]:
+    if redis is None:
+        return ["# Redis stays bundled on its Unix socket, as in the design."]
+    # ElastiCache with in-transit encryption and an AUTH token ("Configure Redis",
+    # GitLab Omnibus docs: redis_ssl, redis_password for an external instance).
+    return [
+        "# Redis: an external ElastiCache over TLS; the bundled one stays off.",
+        "redis['enable'] = false",
+        f"gitlab_rails['redis_host'] = {rb(redis.host)}",
+        f"gitlab_rails['redis_port'] = {rb(redis.port)}",
+        "gitlab_rails['redis_ssl'] = true",
+        f"gitlab_rails['redis_password'] = {env(REDIS_PASSWORD_ENV)}",
+    ]
 
 
 def _smtp(smtp: SmtpSettings | None) -> list[str]:

@@ -39,7 +39,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from modules.gitlab_rb import DB_PASSWORD_ENV, SMTP_PASSWORD_ENV, SMTP_USER_ENV
+from modules.gitlab_rb import DB_PASSWORD_ENV, REDIS_PASSWORD_ENV, SMTP_PASSWORD_ENV, SMTP_USER_ENV
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.naming import Namer
 from modules.policy import arn, document, service_trust, statement
@@ -65,6 +65,20 @@ class EfsMount:
     access_point_id: str
     access_point_arn: str
     container_path: str
+
+
+@dataclass(frozen=True)
+class RedisRef:
+    """How the task reaches an external Redis: port, token secret, the secret's key."""
+
+    port: int
+    secret_arn: str
+    secret_json_key: str | None = None
+    kms_key_arn: str | None = None
+
+    @property
+    def value_from(self) -> str:
+        return f"{self.secret_arn}:{self.secret_json_key}::" if self.secret_json_key else self.secret_arn
 
 
 @dataclass(frozen=True)
@@ -114,6 +128,9 @@ class GitLabServiceProps:
     # ECS Exec; it never resolves to anything older.
     platform_version: str = "LATEST"
     dependencies: Sequence[ITerraformDependable] = field(default_factory=tuple)
+    # An external Redis: its port, the ECS valueFrom of its AUTH token, and the KMS
+    # key of that secret when it is not kms_key_arn. None: Redis is bundled.
+    redis: RedisRef | None = None
     # git over SSH: the NLB's target group and security group, both or neither.
     ssh_target_group_arn: str | None = None
     ssh_security_group_id: str | None = None
@@ -289,6 +306,9 @@ class GitLabService(Construct):
             self.secret_arns.append(self.smtp_secret.arn)
             refs[SMTP_USER_ENV] = f"{self.smtp_secret.arn}:username::"
             refs[SMTP_PASSWORD_ENV] = f"{self.smtp_secret.arn}:password::"
+        if props.redis is not None:
+            self.secret_arns.append(props.redis.secret_arn)
+            refs[REDIS_PASSWORD_ENV] = props.redis.value_from
         return refs
 
     def _container(self, props: GitLabServiceProps) -> dict[str, Any]:
@@ -367,7 +387,10 @@ class GitLabService(Construct):
                     statement(
                         "DecryptTaskSecrets",
                         ["kms:Decrypt"],
-                        [props.kms_key_arn],
+                        [
+                            props.kms_key_arn,
+                            *([props.redis.kms_key_arn] if props.redis and props.redis.kms_key_arn else []),
+                        ],
                         conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{props.region}.amazonaws.com"}},
                     ),
                 ]
@@ -529,6 +552,17 @@ class GitLabService(Construct):
             to_port=443,
             prefix_list_id=props.s3_prefix_list_id,
         )
+        if props.redis is not None:
+            VpcSecurityGroupEgressRule(
+                self,
+                "to-redis",
+                security_group_id=own,
+                description="Redis (TLS) to the external ElastiCache in this VPC",
+                ip_protocol="tcp",
+                from_port=props.redis.port,
+                to_port=props.redis.port,
+                cidr_ipv4=props.vpc_cidr,
+            )
         if props.smtp:
             VpcSecurityGroupEgressRule(
                 self,

@@ -10,8 +10,8 @@ from cdktf import TerraformOutput
 from config.gitlab import OBJECT_TYPES, GitLabConfig
 from modules.database import Database, DatabaseProps
 from modules.gitlab_image import GitLabImage, GitLabImageProps
-from modules.gitlab_rb import GitLabRbSettings, SmtpSettings, render
-from modules.gitlab_service import EfsMount, GitLabService, GitLabServiceProps
+from modules.gitlab_rb import GitLabRbSettings, RedisSettings, SmtpSettings, render
+from modules.gitlab_service import EfsMount, GitLabService, GitLabServiceProps, RedisRef
 from modules.gitlab_storage import ALB_LOG_PREFIX, GitLabStorage, GitLabStorageProps
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.load_balancer import LoadBalancer, LoadBalancerProps
@@ -170,6 +170,7 @@ def add_gitlab(
     buckets = {object_type: storage.buckets[object_type].name if object_type in storage.buckets else None
                for object_type in OBJECT_TYPES}  # fmt: skip
     smtp = gitlab.smtp
+    redis = gitlab.redis
     omnibus_config = render(
         GitLabRbSettings(
             external_url=f"https://{account.gitlab_hostname}",
@@ -194,6 +195,7 @@ def add_gitlab(
             prometheus=gitlab.prometheus,
             time_zone=gitlab.time_zone,
             ssh_host=gitlab.ssh.hostname if gitlab.ssh else None,
+            redis=RedisSettings(redis.host, redis.port) if redis else None,
         )
     )
     service = GitLabService(
@@ -234,6 +236,16 @@ def add_gitlab(
             dependencies=[load_balancer.https_listener, *([ssh_load_balancer.listener] if ssh_load_balancer else [])],
             ssh_target_group_arn=ssh_load_balancer.target_group.arn if ssh_load_balancer else None,
             ssh_security_group_id=ssh_load_balancer.security_group.id if ssh_load_balancer else None,
+            redis=(
+                RedisRef(
+                    port=redis.port,
+                    secret_arn=redis.auth_token_secret_arn,
+                    secret_json_key=redis.auth_token_secret_key,
+                    kms_key_arn=redis.auth_token_kms_key_arn,
+                )
+                if redis
+                else None
+            ),
         ),
     )
     # The ALB's name and zone are exported by the tooling stack's name resolution

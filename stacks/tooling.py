@@ -48,6 +48,7 @@ class ToolingStack(AccountStack):
         )
         balancer = self.gitlab.load_balancer
         self.gitlab_dns = self.name_resolution(alias_dns_name=balancer.dns_name, alias_zone_id=balancer.zone_id)
+        self.ssh_dns = self._ssh_name_resolution()
 
     def _transit_hub(self) -> None:
         config = self.transit_config
@@ -157,3 +158,23 @@ class ToolingStack(AccountStack):
             outputs.GITLAB_ALB_DNS_NAME.export(self, alias_dns_name)
             outputs.GITLAB_ALB_ZONE_ID.export(self, alias_zone_id)
         return dns
+
+    def _ssh_name_resolution(self) -> PrivateDns | None:
+        """The SSH clone host name, for people on the VPN (whose resolver is this VPC's).
+        Its own zone, like GitLab's: no wider domain is shadowed."""
+        ssh = self.account.gitlab.ssh if self.account.gitlab else None
+        nlb = self.gitlab.ssh_load_balancer
+        if ssh is None or nlb is None:
+            return None
+        return PrivateDns(
+            self,
+            "gitlab-ssh-dns",
+            PrivateDnsProps(
+                namer=self.namer,
+                hostname=ssh.hostname,
+                vpc_id=self.network.vpc.id,
+                region=self.account.region,
+                alias_dns_name=nlb.dns_name,
+                alias_zone_id=nlb.zone_id,
+            ),
+        )

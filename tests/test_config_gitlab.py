@@ -109,6 +109,20 @@ def test_defaults_are_the_1000_user_reference_and_aurora() -> None:
             "own account and region",
         ),
         (
+            GITLAB + "  redis: {host: cache.example.internal, auth_token_secret_arn: "
+            "'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis-AbCdEf'}\n",
+            "gitlab.redis.auth_token_secret_arn",
+            "secret is in 111111111111 eu-west-1, not this account's 111111111111 ap-northeast-1",
+            "ECS reads the secret in its own account and region",
+        ),
+        (
+            GITLAB + "  redis: {host: cache.example.internal, auth_token_secret_arn: "
+            "'arn:aws:ssm:ap-northeast-1:111111111111:parameter/redis'}\n",
+            "gitlab.redis.auth_token_secret_arn",
+            "is not a Secrets Manager secret ARN",
+            "arn:aws:secretsmanager:",
+        ),
+        (
             GITLAB.replace("{tag: 19.6.1-ce.0}", "{tag: 19.6.1-ce.0, source: pull_through_cache}"),
             "gitlab.image.pull_through_credential_arn",
             "needs Docker Hub credentials",

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import Synthesis
 from tests.modules.test_gitlab_rb import ruby_syntax_check
-from tests.support.synth import address, by_path, only, ref, resources
+from tests.support.synth import address, by_path, only, policy, ref, resources
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_tooling_attachment_placed_in_the_hub_table(stack: dict[str, Any]) -> No
 
 
 def test_gitlab_host_name_resolves_privately_in_the_tooling_vpc(stack: dict[str, Any]) -> None:
-    zone = only(stack, "aws_route53_zone")
+    zone = by_path(stack, "aws_route53_zone", "gitlab-dns/zone")
     assert zone["name"] == "gitlab.example.com"
     assert zone["vpc"] == [{"vpc_id": "${aws_vpc.network_vpc_4E8F0223.id}", "vpc_region": "ap-northeast-1"}]
     record = by_path(stack, "aws_route53_record", "gitlab-dns/alias")
@@ -273,11 +273,17 @@ ALTERNATIVE = {
     "database": {"engine": "postgres", "engine_version": "16.8", "allocated_storage_gib": 200},
     "certificate": {"existing_arn": "arn:aws:acm:ap-northeast-1:111111111111:certificate/0000-example"},
     "object_storage": {"types": ["artifacts", "lfs"]},
+    "redis": {
+        "host": "master.gitlab-cache.abc123.apne1.cache.amazonaws.com",
+        "auth_token_secret_arn": "arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:gitlab/redis-AbCdEf",
+        "auth_token_kms_key_arn": "arn:aws:kms:ap-northeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    },
 }
 
 
 def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) -> None:
-    """Pull-through cache, RDS PostgreSQL, an existing certificate and no SMTP: valid Terraform too."""
+    """Pull-through cache, RDS PostgreSQL, an existing certificate, no SMTP and an external
+    Redis: valid Terraform too."""
     from cdktf import Testing
 
     from config.model import Account
@@ -298,6 +304,24 @@ def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) 
     assert resources(alternative, "aws_ecr_repository") == {}
     assert only(alternative, "aws_ecr_pull_through_cache_rule")["upstream_registry_url"] == "registry-1.docker.io"
     assert resources(alternative, "aws_acm_certificate") == {}
+    container = _container(alternative)
+    secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+    assert secrets["GITLAB_REDIS_PASSWORD"] == ALTERNATIVE["redis"]["auth_token_secret_arn"]  # type: ignore[index]
+    config = next(e["value"] for e in container["environment"] if e["name"] == "GITLAB_OMNIBUS_CONFIG")
+    assert "redis['enable'] = false" in config
+    assert "gitlab_rails['redis_host'] = 'master.gitlab-cache.abc123.apne1.cache.amazonaws.com'" in config
+    assert "gitlab_rails['redis_ssl'] = true" in config
+    assert "gitlab_rails['redis_password'] = ENV.fetch('GITLAB_REDIS_PASSWORD')" in config
+    egress = by_path(alternative, "aws_vpc_security_group_egress_rule", "gitlab-service/to-redis")
+    assert (egress["from_port"], egress["to_port"], egress["cidr_ipv4"]) == (6379, 6379, "10.10.0.0/16")
+    execution = by_path(alternative, "aws_iam_role_policy", "gitlab-service/execution-policy")
+    grants = {st["Sid"]: st for st in policy(execution)["Statement"]}
+    redis = ALTERNATIVE["redis"]
+    assert redis["auth_token_secret_arn"] in grants["ReadTaskSecrets"]["Resource"]  # type: ignore[index]
+    assert redis["auth_token_kms_key_arn"] in grants["DecryptTaskSecrets"]["Resource"]  # type: ignore[index]
+    # The token is only referenced: nothing in this workspace holds its value.
+    assert resources(alternative, "aws_secretsmanager_secret_version") == {}
+    assert resources(alternative, "aws_elasticache_replication_group") == {}
     assert resources(alternative, "aws_secretsmanager_secret") == {}
     assert resources(alternative, "aws_efs_replication_configuration") == {}
     assert [lb["load_balancer_type"] for lb in resources(alternative, "aws_lb").values()] == ["application"]
@@ -330,3 +354,12 @@ def test_load_balancers_admit_the_vpn_and_every_target_vpc(stack: dict[str, Any]
         assert [r["referenced_security_group_id"] for r in rules if "referenced_security_group_id" in r] == [
             vpn_group
         ], balancer
+
+
+def test_ssh_host_name_resolves_to_the_ssh_load_balancer(stack: dict[str, Any]) -> None:
+    zone = by_path(stack, "aws_route53_zone", "gitlab-ssh-dns/zone")
+    assert zone["name"] == "ssh.gitlab.example.com"
+    assert zone["vpc"] == [{"vpc_id": ref(stack, "aws_vpc", "network/vpc", "id"), "vpc_region": "ap-northeast-1"}]
+    record = by_path(stack, "aws_route53_record", "gitlab-ssh-dns/alias")
+    assert record["zone_id"] == ref(stack, "aws_route53_zone", "gitlab-ssh-dns/zone", "zone_id")
+    assert record["alias"]["name"] == ref(stack, "aws_lb", "gitlab-ssh-nlb/nlb", "dns_name")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from modules.gitlab_rb import GitLabRbSettings, SmtpSettings, rb, render
+from modules.gitlab_rb import GitLabRbSettings, RedisSettings, SmtpSettings, rb, render
 
 SETTINGS = GitLabRbSettings(
     external_url="https://gitlab.example.com",
@@ -110,13 +111,11 @@ def test_smtp_through_ses_credentials_from_environment(text: str) -> None:
 
 def test_prometheus_off_by_default_and_on_when_asked(text: str) -> None:
     assert "prometheus_monitoring['enable'] = false" in text
-    from dataclasses import replace
 
     assert "prometheus_monitoring['enable'] = true" in render(replace(SETTINGS, prometheus=True))
 
 
 def test_without_smtp_mail_is_off(tmp_path: Path) -> None:
-    from dataclasses import replace
 
     text = render(replace(SETTINGS, smtp=None))
     assert "gitlab_rails['smtp_enable'] = false" in text
@@ -134,10 +133,24 @@ def test_ruby_literals_cannot_be_broken_out_of() -> None:
 
 
 def test_ssh_host_and_port_only_when_offered(text: str, tmp_path: Path) -> None:
-    from dataclasses import replace
 
     assert "gitlab_ssh_host" not in text
     with_ssh = render(replace(SETTINGS, ssh_host="ssh.gitlab.example.com"))
     assert "gitlab_rails['gitlab_ssh_host'] = 'ssh.gitlab.example.com'" in with_ssh
     assert "gitlab_rails['gitlab_shell_ssh_port'] = 22" in with_ssh
     ruby_syntax_check(with_ssh, tmp_path)
+
+
+def test_external_redis_over_tls_with_token_from_environment(text: str, tmp_path: Path) -> None:
+    assert "# Redis stays bundled on its Unix socket, as in the design." in text
+    assert "redis['enable']" not in text
+    with_redis = render(replace(SETTINGS, redis=RedisSettings("cache.example.internal", 6380)))
+    ruby_syntax_check(with_redis, tmp_path)
+    for line in (
+        "redis['enable'] = false",
+        "gitlab_rails['redis_host'] = 'cache.example.internal'",
+        "gitlab_rails['redis_port'] = 6380",
+        "gitlab_rails['redis_ssl'] = true",
+        "gitlab_rails['redis_password'] = ENV.fetch('GITLAB_REDIS_PASSWORD')",
+    ):
+        assert line in with_redis.splitlines()
