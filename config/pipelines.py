@@ -217,6 +217,11 @@ class Delivery(_Strict):
     connection: Connection = Field(default_factory=Connection)  # type: ignore[arg-type]
     pipelines: dict[PipelineName, Pipeline] = Field(default_factory=dict)
 
+    @property
+    def uses_vpc(self) -> bool:
+        """Whether any build or deploy project runs inside the account's VPC."""
+        return any(p.build.vpc or (p.deploy is not None and p.deploy.vpc) for p in self.pipelines.values())
+
     def regions(self, home: str) -> list[str]:
         """Every region the pipelines use, the account's first, then the others sorted."""
         others = {p.deploy.region for p in self.pipelines.values() if p.deploy and p.deploy.region}

@@ -66,15 +66,18 @@ class StoreRef:
 
 @dataclass(frozen=True)
 class VpcPlacement:
-    """Private subnets a CodeBuild project runs in, and where it may connect (HTTPS)."""
+    """Private subnets a CodeBuild project runs in, and where it may connect (HTTPS):
+    networks by CIDR, and managed prefix lists (the S3 gateway endpoint's)."""
 
     vpc_id: str
     subnet_ids: Sequence[str]
     egress_cidrs: Sequence[str]
+    egress_prefix_list_ids: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "subnet_ids", tuple(self.subnet_ids))
         object.__setattr__(self, "egress_cidrs", tuple(self.egress_cidrs))
+        object.__setattr__(self, "egress_prefix_list_ids", tuple(self.egress_prefix_list_ids))
 
 
 @dataclass(frozen=True)
@@ -440,16 +443,28 @@ class Pipeline(Construct):
             tags={"Name": namer.name("tag", "codebuild", props.name, kind)},
             provider=provider,
         )
-        for index, cidr in enumerate(placement.egress_cidrs):
+        for cidr in placement.egress_cidrs:
             VpcSecurityGroupEgressRule(
                 self,
-                f"{kind}-sg-https-{index}",
+                f"{kind}-sg-https-{cidr.replace('/', '_')}",
                 security_group_id=group.id,
                 description=f"HTTPS to {cidr}",
                 ip_protocol="tcp",
                 from_port=HTTPS,
                 to_port=HTTPS,
                 cidr_ipv4=cidr,
+                provider=provider,
+            )
+        for index, prefix_list in enumerate(placement.egress_prefix_list_ids):
+            VpcSecurityGroupEgressRule(
+                self,
+                f"{kind}-sg-https-prefix-list-{index}",
+                security_group_id=group.id,
+                description="HTTPS to a gateway endpoint's prefix list (S3)",
+                ip_protocol="tcp",
+                from_port=HTTPS,
+                to_port=HTTPS,
+                prefix_list_id=prefix_list,
                 provider=provider,
             )
         ec2 = f"arn:{props.partition}:ec2:{region}:{props.account_id}"

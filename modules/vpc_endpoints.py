@@ -34,6 +34,16 @@ INTERFACE_ENDPOINTS: Mapping[str, str] = MappingProxyType(
         "ssmmessages": "SSM messages: the ECS Exec channel into the container",
     }
 )
+# What CodeBuild projects placed in a target VPC call from inside it; the S3
+# gateway endpoint carries the pipeline artifacts ("Use AWS CodeBuild with Amazon
+# Virtual Private Cloud", CodeBuild User Guide: without NAT, builds need endpoints).
+CODEBUILD_ENDPOINTS: Mapping[str, str] = MappingProxyType(
+    {
+        "logs": "CloudWatch Logs: the build's log group",
+        "kms": "KMS: decrypting and encrypting the pipeline's artifacts",
+        "sts": "STS: AWS SDK and CLI calls in buildspecs that assume roles or ask who they are",
+    }
+)
 # SES's SMTP interface listens on 587 (STARTTLS), not 443 ("Amazon SES and VPC endpoints").
 SMTP_ENDPOINT = "email-smtp"
 SMTP_PORT = 587

@@ -15,6 +15,7 @@ from modules.network import Network
 from modules.pipeline import Approval, BuildProject, DeployStage, Pipeline, PipelineProps, StoreRef, VpcPlacement
 from modules.private_dns import PrivateDns, PrivateDnsProps
 from modules.transit_attachment import TransitAttachment, TransitAttachmentProps
+from modules.vpc_endpoints import CODEBUILD_ENDPOINTS, VpcEndpoints, VpcEndpointsProps
 from stacks import outputs
 from stacks.base import AccountStack
 from stacks.shared import network_props
@@ -121,11 +122,31 @@ class TargetStack(AccountStack):
             region: StoreRef(region, store.bucket_name, store.bucket_arn, store.key_arn)
             for region, store in self.artifact_stores.items()
         }
-        # VPC builds reach GitLab (tooling VPC) and interface endpoints in their own VPC.
+        # VPC builds reach GitLab (tooling VPC) and, with no NAT in this VPC, AWS
+        # services through endpoints in their own VPC.
+        self.endpoints: VpcEndpoints | None = None
+        if delivery.uses_vpc:
+            self.endpoints = VpcEndpoints(
+                self,
+                "vpc-endpoints",
+                VpcEndpointsProps(
+                    namer=self.namer,
+                    account_id=account.account_id,
+                    region=account.region,
+                    partition=self.partition,
+                    vpc_id=self.network.vpc.id,
+                    vpc_cidr=account.network.vpc_cidr,
+                    subnet_ids=self.network.subnet_ids,
+                    route_table_ids=[table.id for table in self.network.route_tables.values()],
+                    interface_endpoints=CODEBUILD_ENDPOINTS,
+                    smtp=False,
+                ),
+            )
         placement = VpcPlacement(
             vpc_id=self.network.vpc.id,
             subnet_ids=self.network.subnet_ids,
             egress_cidrs=(tooling_vpc_cidr, account.network.vpc_cidr),
+            egress_prefix_list_ids=[self.endpoints.s3_prefix_list_id] if self.endpoints else [],
         )
 
         def project(build: Build) -> BuildProject:

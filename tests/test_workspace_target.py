@@ -244,3 +244,19 @@ def test_a_second_pipeline_needs_only_configuration(tmp_path: Path) -> None:
     assert source["OutputArtifactFormat"] == "CODEBUILD_CLONE_REF"
     projects = {p["name"] for p in stack["resource"]["aws_codebuild_project"].values()}
     assert "gitlab-staging-infra-build" in projects
+
+
+def test_vpc_builds_reach_aws_services_through_endpoints(synthesis: Synthesis) -> None:
+    # production builds inside its VPC (no NAT there); staging builds outside any VPC.
+    production = synthesis.stacks["production"]
+    services = {e["service_name"]: e for e in resources(production, "aws_vpc_endpoint").values()}
+    assert set(services) == {f"com.amazonaws.ap-northeast-1.{s}" for s in ("logs", "kms", "sts", "s3")}
+    assert services["com.amazonaws.ap-northeast-1.s3"]["vpc_endpoint_type"] == "Gateway"
+    assert all(e["private_dns_enabled"] is True for e in services.values() if e["vpc_endpoint_type"] == "Interface")
+    egress = [
+        r
+        for r in resources(production, "aws_vpc_security_group_egress_rule").values()
+        if r.get("prefix_list_id") == ref(production, "aws_vpc_endpoint", "vpc-endpoints/s3", "prefix_list_id")
+    ]
+    assert egress and all(r["from_port"] == 443 for r in egress)
+    assert resources(synthesis.stacks["staging"], "aws_vpc_endpoint") == {}
