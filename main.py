@@ -18,6 +18,7 @@ from pathlib import Path
 from config.backend import BACKEND_FILE, S3BackendSettings, load_backend
 from config.errors import ConfigError, Problem
 from config.loader import SCHEMA_FILE, Environments, json_schema, load_environments
+from config.state import check_state
 
 ROOT = Path(__file__).resolve().parent
 
@@ -80,6 +81,8 @@ def load(environments_dir: Path, backend_file: Path) -> tuple[Environments, S3Ba
         backend = load_backend(backend_file, display=str(display))
     except ConfigError as error:
         problems += error.problems
+    if not problems and environments is not None:
+        problems += check_state(environments, backend, str(display))
     if problems or environments is None:
         raise ConfigError(problems)
     return environments, backend

@@ -7,6 +7,7 @@ from cdktf import App
 from config.backend import S3BackendSettings
 from config.loader import Environments
 from stacks.base import AccountStack
+from stacks.bootstrap import BootstrapStack
 from stacks.target import TargetStack
 from stacks.tooling import ToolingStack
 
@@ -21,4 +22,6 @@ def build_app(
     stacks[tooling.workspace] = tooling
     for account in environments.targets.values():
         stacks[account.name] = TargetStack(app, account, backend)
-    return app, stacks
+    # Built last (every workspace is made to depend on it), deployed first.
+    bootstrap = BootstrapStack(app, environments, backend)
+    return app, {bootstrap.workspace: bootstrap, **stacks}

@@ -14,9 +14,10 @@ WORKSPACES = ["tooling", "production", "staging"]
 
 
 def test_one_workspace_per_account(synthesis: Synthesis) -> None:
-    assert list(synthesis.stacks) == WORKSPACES
+    # plus the bootstrap workspace that creates the state backend (tests/test_workspace_bootstrap.py)
+    assert list(synthesis.stacks) == ["bootstrap", *WORKSPACES]
     manifest = json.loads((synthesis.outdir / "manifest.json").read_text(encoding="utf-8"))
-    assert sorted(manifest["stacks"]) == sorted(WORKSPACES)
+    assert sorted(manifest["stacks"]) == sorted(["bootstrap", *WORKSPACES])
 
 
 @pytest.mark.parametrize("workspace", WORKSPACES)
