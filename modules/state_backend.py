@@ -183,7 +183,7 @@ class StateBackend(Construct):
                 "StringEquals": {"aws:SourceAccount": props.account_id},
             },
         )
-        S3BucketPolicy(
+        log_policy = S3BucketPolicy(
             self,
             "log-bucket-policy",
             bucket=self.log_bucket.id,
@@ -198,6 +198,9 @@ class StateBackend(Construct):
             bucket=self.bucket.id,
             target_bucket=self.log_bucket.id,
             target_prefix=f"{props.bucket_name}/",
+            # S3 checks that the target bucket lets the logging service write
+            # when logging is enabled, so the grant has to exist first.
+            depends_on=[log_policy],
         )
         S3BucketLifecycleConfiguration(
             self,
