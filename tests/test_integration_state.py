@@ -144,7 +144,7 @@ def test_second_plan_is_refused_while_the_first_holds_the_lock(
     key = f"gitlab-on-aws/{name}.tfstate"
     assert backend["key"] == key and backend["bucket"] == emulator.backend.bucket
     assert ("dynamodb_table" in backend) is (locking == "DynamoDB")
-    assert backend["use_lockfile"] is (locking == "S3 lock file")
+    assert backend.get("use_lockfile", False) is (locking == "S3 lock file")
     terraform = emulator.terraform
 
     init = terraform.run(directory, "init", "-input=false", timeout=STEP_TIMEOUT)
