@@ -1,10 +1,10 @@
 """The state backend against a real S3 and DynamoDB API (moto's server on 127.0.0.1).
 
 One moto server for the module: the bootstrap workspace is applied to it with
-Terraform, then synthesized workspaces with the S3 backend initialize and plan
-against what it created, and a second plan is refused while a first Terraform
-process holds the state lock — with S3 lock files (staging) and with DynamoDB
-(production).
+Terraform, then the synthesized tooling workspace with the S3 backend
+initializes and plans against what it created (assuming the account's deploy
+role, as in production), and a second plan is refused while a first Terraform
+process holds the state lock — with the S3 lock file and with DynamoDB.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ import pytest
 from cdktf import Testing
 
 from config.backend import S3BackendSettings, load_backend
-from stacks.target import TargetStack
+from stacks.base import AccountStack
 from tests.conftest import ROOT, Synthesis
 from tests.support.moto import backend_endpoints, client, moto_server, provider_endpoints
+from tests.support.synth import synth_stack
 from tests.support.terraform import OVERRIDE_FILE, Terraform, offline_override
 
 pytestmark = pytest.mark.integration
@@ -107,12 +108,23 @@ def test_bootstrap_created_the_backend_the_example_names(emulator: Emulator) -> 
     assert "No changes." in emulator.replan
 
 
-def workspace(emulator: Emulator, synthesis: Synthesis, name: str, settings: dict[str, Any]) -> Path:
-    """The workspace synthesized with ``settings`` as backend.tf.json, its provider kept offline."""
+def workspace(emulator: Emulator, synthesis: Synthesis, name: str, variant: str, settings: dict[str, Any]) -> Path:
+    """The synthesized workspace with the S3 backend that ``settings`` as backend.tf.json give it.
+
+    The backend block comes from ``AccountStack`` itself (stacks/base.py); the rest
+    is the shared synthesis, so the workspace is what ``make synth`` writes with
+    that backend.tf.json. Its provider is kept offline: a plan of new resources
+    calls no AWS API.
+    """
     merged = {**emulator.backend.model_dump(exclude_none=True), **settings, **backend_endpoints(emulator.url)}
     backend = S3BackendSettings.model_validate({k: v for k, v in merged.items() if v is not None})
-    stack = json.loads(Testing.synth(TargetStack(Testing.app(), synthesis.environments.targets[name], backend)))
-    directory = emulator.workdir / name
+    account = synthesis.environments.accounts[name]
+    stack = {**synthesis.stacks[name]}
+    stack["terraform"] = {
+        **stack["terraform"],
+        "backend": synth_stack(AccountStack(Testing.app(), name, account, backend))["terraform"]["backend"],
+    }
+    directory = emulator.workdir / f"{name}-{variant}"
     directory.mkdir()
     (directory / "cdk.tf.json").write_text(json.dumps(stack, indent=2), encoding="utf-8")
     provider_only = {"provider": offline_override(stack, directory / "unused")["provider"]}
@@ -129,16 +141,18 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "locking", "settings"),
+    ("locking", "settings"),
     [
-        ("staging", "S3 lock file", {"use_lockfile": True, "dynamodb_table": None}),
-        ("production", "DynamoDB", {"use_lockfile": False}),
+        ("S3 lock file", {"use_lockfile": True, "dynamodb_table": None}),
+        ("DynamoDB", {"use_lockfile": False}),
     ],
 )
 def test_second_plan_is_refused_while_the_first_holds_the_lock(
-    emulator: Emulator, synthesis: Synthesis, name: str, locking: str, settings: dict[str, Any]
+    emulator: Emulator, synthesis: Synthesis, locking: str, settings: dict[str, Any]
 ) -> None:
-    directory = workspace(emulator, synthesis, name, settings)
+    # tooling depends on no other workspace: its plan reads no other state.
+    name = "tooling"
+    directory = workspace(emulator, synthesis, name, "lockfile" if locking == "S3 lock file" else "dynamodb", settings)
     stack = json.loads((directory / "cdk.tf.json").read_text(encoding="utf-8"))
     backend = stack["terraform"]["backend"]["s3"]
     key = f"gitlab-on-aws/{name}.tfstate"
@@ -166,7 +180,7 @@ def test_second_plan_is_refused_while_the_first_holds_the_lock(
         return int(s3.list_objects_v2(Bucket=bucket, Prefix=f"{key}.tflock").get("KeyCount", 0)) == 1
 
     # `terraform console` takes the state lock and keeps it until its input ends.
-    with (emulator.workdir / f"{name}-console.log").open("w", encoding="utf-8") as log:
+    with (emulator.workdir / f"{directory.name}-console.log").open("w", encoding="utf-8") as log:
         holder = subprocess.Popen(
             [terraform.binary, "console", "-no-color"],
             cwd=directory,

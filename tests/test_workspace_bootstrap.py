@@ -81,24 +81,29 @@ def test_every_workspace_depends_on_the_bootstrap(synthesis: Synthesis) -> None:
 
 
 def test_grants_follow_the_synthesized_dependencies(stack: dict[str, Any], synthesis: Synthesis) -> None:
-    """Each workspace's role reads exactly the keys of what manifest.json says it depends on."""
+    """Per deploy role: write exactly its workspaces' keys, read exactly what manifest.json says they depend on."""
     manifest = json.loads((synthesis.outdir / "manifest.json").read_text(encoding="utf-8"))
     found = bucket_policy(stack)
     arn = "arn:aws:s3:::gitlab-tfstate-111111111111-ap-northeast-1/gitlab-on-aws"
-    for name, account in synthesis.environments.accounts.items():
-        sid = next(
+    by_role: dict[str, set[str]] = {}
+    for name, body in synthesis.stacks.items():
+        if name != "bootstrap":
+            # the role each workspace runs with (its backend uses the same one)
+            by_role.setdefault(body["provider"]["aws"][0]["assume_role"][0]["role_arn"], set()).add(name)
+    assert len(by_role) == len(synthesis.environments.accounts)
+    for role, own in by_role.items():
+        (sid,) = (
             s["Sid"].removesuffix("DenyOtherReads")
             for s in found.values()
-            if s["Sid"].endswith("DenyOtherReads")
-            and s["Condition"]["ArnEquals"]["aws:PrincipalArn"] == account.deploy_role_arn
+            if s["Sid"].endswith("DenyOtherReads") and s["Condition"]["ArnEquals"]["aws:PrincipalArn"] == role
         )
+        keys = {f"{arn}/{name}.tfstate" for name in own}
         writes = found[f"{sid}WriteOwnState"]["Resource"]
-        assert f"{arn}/{name}.tfstate" in ([writes] if isinstance(writes, str) else writes)
-        deps = [d for d in manifest["stacks"][name]["dependencies"] if d != "bootstrap"]
-        readable = set(found[f"{sid}DenyOtherReads"]["NotResource"])
-        assert {f"{arn}/{d}.tfstate" for d in deps} <= readable, name
-        others = set(synthesis.stacks) - {name, "bootstrap", *deps}
-        assert not {f"{arn}/{o}.tfstate" for o in others} & readable, name
+        assert set([writes] if isinstance(writes, str) else writes) == keys
+        assert set(found[f"{sid}DenyOtherWrites"]["NotResource"]) == keys | {f"{key}.tflock" for key in keys}
+        deps = {d for name in own for d in manifest["stacks"][name]["dependencies"]} - {"bootstrap", *own}
+        readable = keys | {f"{key}.tflock" for key in keys} | {f"{arn}/{d}.tfstate" for d in deps}
+        assert set(found[f"{sid}DenyOtherReads"]["NotResource"]) == readable, role
 
 
 def test_reads_come_from_dependencies_even_those_added_later(environments: Environments) -> None:
