@@ -327,8 +327,9 @@ class StateBackend(Construct):
         objects = f"{self.bucket_arn}/*"
         statements: list[dict[str, Any]] = [
             _deny_insecure_transport(self.bucket_arn),
-            # A header naming any other encryption is refused; objects sent without
-            # one (Terraform's lock files) get the bucket's default SSE-KMS.
+            # A header naming any other encryption is refused. Terraform sends aws:kms
+            # with kms_key_id for state and lock files alike; an object sent without
+            # a header (other clients) gets the bucket's default SSE-KMS.
             statement(
                 "DenyNonKmsEncryption",
                 ["s3:PutObject"],

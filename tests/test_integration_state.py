@@ -191,6 +191,11 @@ def test_second_plan_is_refused_while_the_first_holds_the_lock(
         )
         try:
             wait_for(held, f"{name}: terraform console took no {locking} lock")
+            if locking == "S3 lock file":
+                # encrypt + kms_key_id of backend.tf.json apply to the lock file too
+                head = s3.head_object(Bucket=bucket, Key=f"{key}.tflock")
+                assert head["ServerSideEncryption"] == "aws:kms"
+                assert head["SSEKMSKeyId"].endswith(str(emulator.backend.kms_key_id).split(":")[-1])
             second = terraform.run(directory, "plan", "-input=false", "-lock-timeout=0s", timeout=STEP_TIMEOUT)
             assert second.returncode != 0, second.output
             assert "Error acquiring the state lock" in second.output
