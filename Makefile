@@ -10,7 +10,7 @@ export CHECKPOINT_DISABLE := 1
 # jsii warns on every start that Node 20 is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup synth test check schema bench clean
+.PHONY: setup synth test check schema atlantis bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -42,6 +42,10 @@ check: setup
 ## Regenerate environments/schema.json after changing config/model.py.
 schema: setup
 	$(PY) main.py --write-schema
+
+## Regenerate atlantis.yaml from the workspaces and their dependencies (synthesizes first).
+atlantis: setup
+	$(PY) main.py --write-atlantis
 
 ## Synthesis timings (import, example, 20 target accounts), each in a fresh process.
 bench: setup

@@ -6,11 +6,13 @@ stacks receive validated, typed values.
     python main.py                  # synthesize into cdktf.out/
     python main.py --check          # validate environments/ only
     python main.py --write-schema   # regenerate environments/schema.json
+    python main.py --write-atlantis # synthesize, then regenerate atlantis.yaml
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 from config.backend import BACKEND_FILE, S3BackendSettings, load_backend
 from config.errors import ConfigError, Problem
 from config.loader import SCHEMA_FILE, Environments, json_schema, load_environments
+from config.state import check_state
 
 ROOT = Path(__file__).resolve().parent
 
@@ -38,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--check", action="store_true", help="validate the configuration and stop")
     parser.add_argument("--write-schema", action="store_true", help="write environments/schema.json and stop")
+    parser.add_argument(
+        "--write-atlantis", action="store_true", help="after synthesis, write atlantis.yaml from its manifest.json"
+    )
     args = parser.parse_args(argv)
 
     if args.write_schema:
@@ -64,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     app.synth()
     state = f"S3 state in {backend.bucket}" if backend else "local state"
     print(f"synthesized {len(stacks)} workspaces ({state}) into {args.outdir}/stacks: {', '.join(stacks)}")
+    if args.write_atlantis:
+        from stacks.atlantis import ATLANTIS_FILE, render
+
+        manifest = json.loads((Path(args.outdir) / "manifest.json").read_text(encoding="utf-8"))
+        (ROOT / ATLANTIS_FILE).write_text(render(manifest), encoding="utf-8")
+        print(f"wrote {ROOT / ATLANTIS_FILE}")
     return 0
 
 
@@ -80,6 +92,8 @@ def load(environments_dir: Path, backend_file: Path) -> tuple[Environments, S3Ba
         backend = load_backend(backend_file, display=str(display))
     except ConfigError as error:
         problems += error.problems
+    if not problems and environments is not None:
+        problems += check_state(environments, backend, str(display))
     if problems or environments is None:
         raise ConfigError(problems)
     return environments, backend

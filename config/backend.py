@@ -115,6 +115,9 @@ class S3BackendSettings(Strict):
         """The ``backend "s3"`` block for one workspace, in Terraform's JSON form."""
         settings = self.model_dump(exclude_none=True)
         settings["key"] = self.state_key(workspace)
+        if not self.use_lockfile:
+            # Terraform before 1.10 rejects the argument it does not know; false is its default.
+            del settings["use_lockfile"]
         role = settings.pop("assume_role", None)
         if role is None and default_role_arn:
             role = {"role_arn": default_role_arn, "session_name": f"cdktf-state-{workspace}"}

@@ -7,6 +7,7 @@ from cdktf import App
 from config.backend import S3BackendSettings
 from config.loader import Environments
 from stacks.base import AccountStack
+from stacks.bootstrap import BootstrapStack
 from stacks.hub_routing import HubRoutingStack
 from stacks.target import TargetStack
 from stacks.tooling import ToolingStack
@@ -28,4 +29,6 @@ def build_app(
     stacks.update(targets)
     hub_routing = HubRoutingStack(app, tooling, targets, backend)
     stacks[hub_routing.workspace] = hub_routing
-    return app, stacks
+    # Built last (every workspace is made to depend on it), deployed first.
+    bootstrap = BootstrapStack(app, environments, backend)
+    return app, {bootstrap.workspace: bootstrap, **stacks}

@@ -15,9 +15,10 @@ WORKSPACES = ["tooling", "production", "staging", "tooling-hub-routing"]
 
 
 def test_one_workspace_per_account(synthesis: Synthesis) -> None:
-    assert list(synthesis.stacks) == WORKSPACES
+    # plus the bootstrap workspace that creates the state backend (tests/test_workspace_bootstrap.py)
+    assert list(synthesis.stacks) == ["bootstrap", *WORKSPACES]
     manifest = json.loads((synthesis.outdir / "manifest.json").read_text(encoding="utf-8"))
-    assert sorted(manifest["stacks"]) == sorted(WORKSPACES)
+    assert sorted(manifest["stacks"]) == sorted(["bootstrap", *WORKSPACES])
 
 
 @pytest.mark.parametrize("workspace", WORKSPACES)
@@ -69,15 +70,16 @@ def test_no_data_source_that_calls_aws(synthesis: Synthesis) -> None:
             assert state["config"]["path"].startswith("../../../terraform."), workspace
 
 
-def test_deploy_order_tooling_then_targets_then_hub_routing(synthesis: Synthesis) -> None:
+def test_deploy_order_bootstrap_tooling_targets_then_hub_routing(synthesis: Synthesis) -> None:
     # cdktf deploy '*' applies a stack only after the stacks it depends on.
     manifest = json.loads((synthesis.outdir / "manifest.json").read_text(encoding="utf-8"))
     dependencies = {name: set(stack.get("dependencies", [])) for name, stack in manifest["stacks"].items()}
     assert dependencies == {
-        "tooling": set(),
-        "production": {"tooling"},
-        "staging": {"tooling"},
-        "tooling-hub-routing": {"tooling", "production", "staging"},
+        "bootstrap": set(),
+        "tooling": {"bootstrap"},
+        "production": {"bootstrap", "tooling"},
+        "staging": {"bootstrap", "tooling"},
+        "tooling-hub-routing": {"bootstrap", "tooling", "production", "staging"},
     }
     # No cycle, and the app lists them in an order that respects every dependency.
     order = list(synthesis.stacks)

@@ -105,3 +105,11 @@ def test_an_explicit_state_role_wins(synthesis: Synthesis) -> None:
     backend = synth_stack(stack)["terraform"]["backend"]["s3"]
     assert backend["assume_role"] == {"role_arn": role}
     assert backend["key"] == "gitlab-on-aws/production.tfstate"
+
+
+def test_dynamodb_only_locking_leaves_use_lockfile_out_for_older_terraform(synthesis: Synthesis) -> None:
+    settings = S3BackendSettings.model_validate({**example_settings(), "use_lockfile": False})
+    stack = AccountStack(Testing.app(), "staging", synthesis.environments.targets["staging"], settings)
+    backend = synth_stack(stack)["terraform"]["backend"]["s3"]
+    assert "use_lockfile" not in backend
+    assert backend["dynamodb_table"] == "gitlab-tfstate-locks"
