@@ -9,10 +9,11 @@ problem is reported in one run. This module does not import ``config.model``
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, Field
+
+from config.types import Strict, problem
 
 # Fargate's allowed task sizes, cpu units -> memory MiB ("Task CPU and memory",
 # Amazon ECS Developer Guide, Fargate).
@@ -58,13 +59,9 @@ _TAG = re.compile(r"(?P<major>\d+)\.(?P<minor>\d+)\.(?P<patch>\d+)-ce\.(?P<build
 _ENGINE_VERSION = re.compile(r"(?P<major>\d+)\.(?P<minor>\d+)")
 
 
-def _problem(kind: str, message: str, hint: str, **values: Any) -> PydanticCustomError:
-    return PydanticCustomError(kind, message, {"hint": hint, **values})
-
-
 def _image_tag(value: str) -> str:
     if value.strip() in ("", "latest"):
-        raise _problem(
+        raise problem(
             "image_tag_floating",
             "image tag '{value}' is not pinned",
             "pin a released GitLab CE tag such as 19.6.1-ce.0; `latest` changes under a running service "
@@ -72,7 +69,7 @@ def _image_tag(value: str) -> str:
             value=value,
         )
     if not _TAG.fullmatch(value):
-        raise _problem(
+        raise problem(
             "image_tag",
             "image tag '{value}' is not a GitLab CE release tag",
             "use the form <major>.<minor>.<patch>-ce.<build>, e.g. 19.6.1-ce.0",
@@ -83,7 +80,7 @@ def _image_tag(value: str) -> str:
 
 def _engine_version(value: str) -> str:
     if not _ENGINE_VERSION.fullmatch(value):
-        raise _problem(
+        raise problem(
             "engine_version",
             "'{value}' is not a PostgreSQL <major>.<minor> version",
             "write it as RDS lists it, e.g. 17.4",
@@ -97,11 +94,7 @@ EngineVersion = Annotated[str, AfterValidator(_engine_version)]
 ArnText = Annotated[str, Field(pattern=r"^arn:aws(-[a-z]+)*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$")]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Image(_Strict):
+class Image(Strict):
     """Where the task pulls GitLab CE from."""
 
     tag: ImageTag = Field(description="Pinned GitLab CE image tag, e.g. 19.6.1-ce.0; `latest` is rejected.")
@@ -126,7 +119,7 @@ class Image(_Strict):
         return int(self.tag.split(".", 1)[0])
 
 
-class Task(_Strict):
+class Task(Strict):
     """The Fargate task; the default is GitLab's 1,000-user reference size."""
 
     cpu: int = Field(8192, description="Task CPU units (1024 = 1 vCPU); must be a Fargate size.")
@@ -135,7 +128,7 @@ class Task(_Strict):
     log_retention_days: LogRetentionDays = Field(365, description="Days the container and ECS Exec logs are kept.")
 
 
-class Database(_Strict):
+class Database(Strict):
     """GitLab's PostgreSQL: Aurora as the design chose, or RDS Multi-AZ."""
 
     engine: Literal["aurora-postgresql", "postgres"] = Field(
@@ -161,7 +154,7 @@ class Database(_Strict):
         return int(major), int(minor)
 
 
-class Certificate(_Strict):
+class Certificate(Strict):
     """The ALB's ACM certificate for gitlab_hostname: an existing one, or one validated in a Route 53 zone."""
 
     existing_arn: ArnText | None = Field(
@@ -174,7 +167,7 @@ class Certificate(_Strict):
     )
 
 
-class LoadBalancer(_Strict):
+class LoadBalancer(Strict):
     """The internal Application Load Balancer in front of GitLab."""
 
     # TLS 1.3 with TLS 1.2 fallback: CodeConnections and older git clients speak 1.2
@@ -191,7 +184,7 @@ class LoadBalancer(_Strict):
     access_log_retention_days: int = Field(365, ge=1, le=3650, description="Days ALB access logs are kept.")
 
 
-class Ssh(_Strict):
+class Ssh(Strict):
     """git over SSH through an internal Network Load Balancer."""
 
     hostname: str = Field(
@@ -200,7 +193,7 @@ class Ssh(_Strict):
     )
 
 
-class Smtp(_Strict):
+class Smtp(Strict):
     """Outgoing mail through Amazon SES's SMTP interface (over its VPC endpoint)."""
 
     from_address: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Verified SES sender address.")
@@ -208,7 +201,7 @@ class Smtp(_Strict):
     domain: str | None = Field(None, description="HELO domain; defaults to the sender's domain.")
 
 
-class ExternalRedis(_Strict):
+class ExternalRedis(Strict):
     """An existing ElastiCache (Redis OSS or Valkey) in the tooling VPC instead of the bundled Redis.
 
     Only a reference: the cache and its AUTH token are managed elsewhere, so the
@@ -232,7 +225,7 @@ class ExternalRedis(_Strict):
     )
 
 
-class ObjectStorage(_Strict):
+class ObjectStorage(Strict):
     """S3 buckets for GitLab's consolidated object storage."""
 
     types: tuple[ObjectType, ...] = Field(
@@ -242,7 +235,7 @@ class ObjectStorage(_Strict):
     noncurrent_version_days: int = Field(30, ge=1, le=3650, description="Days old object versions are kept.")
 
 
-class Efs(_Strict):
+class Efs(Strict):
     """The EFS file system of /etc/gitlab and the repositories."""
 
     replication_region: str | None = Field(
@@ -255,7 +248,7 @@ class Efs(_Strict):
     )
 
 
-class GitLabConfig(_Strict):
+class GitLabConfig(Strict):
     """GitLab CE on ECS Fargate in the tooling account."""
 
     image: Image

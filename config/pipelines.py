@@ -12,14 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, Field
 
 from config.codeconnections_regions import UNAVAILABLE
 from config.errors import Problem
-from config.regions import KNOWN_REGIONS
+from config.types import Region, Strict, problem
 
 if TYPE_CHECKING:
     from config.model import Account
@@ -44,25 +43,10 @@ MAX_CERTIFICATE_LENGTH = 16384
 DEFAULT_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 
 
-def _problem(kind: str, message: str, hint: str, **values: Any) -> PydanticCustomError:
-    return PydanticCustomError(kind, message, {"hint": hint, **values})
-
-
-def _region(value: str) -> str:
-    if value not in KNOWN_REGIONS:
-        raise _problem(
-            "region",
-            "'{value}' is not a known AWS region",
-            "use a region code such as ap-northeast-3",
-            value=value,
-        )
-    return value
-
-
 def _repository(value: str) -> str:
     # GitLab paths: group[/subgroup...]/project, each part letters, digits, _ . -
     if not re.fullmatch(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+", value):
-        raise _problem(
+        raise problem(
             "repository",
             "'{value}' is not a GitLab project path",
             "write group/project (or group/subgroup/project) as in the project's URL",
@@ -74,7 +58,7 @@ def _repository(value: str) -> str:
 def _branch(value: str) -> str:
     # The subset of git-check-ref-format rules that catches typos.
     if not re.fullmatch(r"[A-Za-z0-9._/-]+", value) or ".." in value or value.startswith(("-", "/")):
-        raise _problem(
+        raise problem(
             "branch",
             "'{value}' is not a branch name",
             "letters, digits and . _ / - only, e.g. main or release/1.2",
@@ -86,13 +70,13 @@ def _branch(value: str) -> str:
 def _certificate(value: str) -> str:
     text = value.strip()
     if not (text.startswith("-----BEGIN CERTIFICATE-----") and text.endswith("-----END CERTIFICATE-----")):
-        raise _problem(
+        raise problem(
             "certificate",
             "not a PEM certificate",
             "paste the CA certificate from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----",
         )
     if len(text) > MAX_CERTIFICATE_LENGTH:
-        raise _problem(
+        raise problem(
             "certificate_length",
             "the certificate has {length} characters, more than CodeConnections accepts",
             f"at most {MAX_CERTIFICATE_LENGTH} characters; give the issuing CA's certificate only",
@@ -103,7 +87,7 @@ def _certificate(value: str) -> str:
 
 def _policy_arn(value: str) -> str:
     if not re.fullmatch(r"arn:aws(-[a-z-]+)?:iam::([0-9]{12}|aws):policy/[\w+=,.@/-]{1,512}", value):
-        raise _problem(
+        raise problem(
             "policy_arn",
             "'{value}' is not an IAM policy ARN",
             "use the form arn:aws:iam::123456789012:policy/deploy-webapp",
@@ -112,7 +96,6 @@ def _policy_arn(value: str) -> str:
     return value
 
 
-Region = Annotated[str, AfterValidator(_region)]
 Repository = Annotated[str, AfterValidator(_repository)]
 Branch = Annotated[str, AfterValidator(_branch)]
 Pattern = Annotated[str, Field(min_length=1, max_length=255)]
@@ -121,25 +104,21 @@ PolicyArn = Annotated[str, AfterValidator(_policy_arn)]
 PipelineName = Annotated[str, Field(pattern=r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$")]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Filter(_Strict):
+class Filter(Strict):
     """Glob patterns a push must match (includes) and must not match (excludes)."""
 
     includes: tuple[Pattern, ...] = Field((), max_length=MAX_FILTER_PATTERNS)
     excludes: tuple[Pattern, ...] = Field((), max_length=MAX_FILTER_PATTERNS)
 
 
-class Trigger(_Strict):
+class Trigger(Strict):
     """The pipeline starts on a push that matches these filters (CodePipeline V2 trigger)."""
 
     branches: Filter | None = Field(None, description="Branch filter. Default: includes the pipeline's branch only.")
     file_paths: Filter | None = Field(None, description="File path filter. Default: any change starts the pipeline.")
 
 
-class Build(_Strict):
+class Build(Strict):
     """A CodeBuild project run by the pipeline."""
 
     buildspec: str = Field("buildspec.yml", min_length=1, description="Buildspec path in the repository.")
@@ -173,7 +152,7 @@ class Deploy(Build):
     )
 
 
-class Approval(_Strict):
+class Approval(Strict):
     """A manual approval action before the deploy stage."""
 
     summary: str = Field("Approve the deployment", min_length=1, max_length=512, description="Text for approvers.")
@@ -182,7 +161,7 @@ class Approval(_Strict):
     )
 
 
-class Pipeline(_Strict):
+class Pipeline(Strict):
     """One CodePipeline V2: GitLab source, build, optional approval, optional deploy."""
 
     repository: Repository = Field(description="GitLab project path, group/project (FullRepositoryId).")
@@ -202,7 +181,7 @@ class Pipeline(_Strict):
         return self.trigger.branches or Filter(includes=(self.branch,), excludes=())
 
 
-class Connection(_Strict):
+class Connection(Strict):
     """The CodeConnections host (GitLab's https URL, in the account VPC) and its connection."""
 
     tls_certificate: Annotated[str, AfterValidator(_certificate)] | None = Field(
@@ -211,7 +190,7 @@ class Connection(_Strict):
     )
 
 
-class Delivery(_Strict):
+class Delivery(Strict):
     """Target accounts only: the connection to GitLab and the pipelines, keyed by name."""
 
     connection: Connection = Field(default_factory=Connection)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from config.model import Cidr, RetentionDays, Strict, problem
+from config.types import Cidr, RetentionDays, Strict, problem
 
 # Client VPN accepts client CIDR blocks from /22 to /12 ("Client CIDR range",
 # AWS Client VPN Administrator Guide, "Rules and best practices").

@@ -4,35 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import TerraformProvider, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
+from cdktf import TerraformProvider
 from constructs import Construct
 
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.naming import Namer
-from modules.policy import arn, document, statement
+from modules.policy import arn, statement
+from modules.private_bucket import PrivateBucket, PrivateBucketProps
 
 
 @dataclass(frozen=True)
@@ -91,95 +69,17 @@ class ArtifactStore(Construct):
         )
         # Bucket names are global: the account ID and region keep them unique.
         self.bucket_name = namer.name("s3_bucket", "artifacts", props.account_id, props.region)
-        self.bucket = S3Bucket(
-            self,
-            "bucket",
-            bucket=self.bucket_name,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
-            provider=provider,
-        )
         self.bucket_arn = f"arn:{props.partition}:s3:::{self.bucket_name}"
-        S3BucketVersioningA(
-            self,
-            "versioning",
-            bucket=self.bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-            provider=provider,
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=(
-                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                            sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
-                        )
-                    ),
-                    # Fewer KMS requests for the many small artifact objects.
-                    bucket_key_enabled=True,
-                )
-            ],
-            provider=provider,
-        )
-        S3BucketPublicAccessBlock(
-            self,
-            "public-access-block",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            provider=provider,
-        )
-        # ACLs off: access is decided by IAM and the bucket policy only.
-        S3BucketOwnershipControls(
-            self,
-            "ownership",
-            bucket=self.bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-            provider=provider,
-        )
-        S3BucketPolicy(
-            self,
-            "policy",
-            bucket=self.bucket.id,
-            policy=document(
-                [
-                    statement(
-                        "DenyInsecureTransport",
-                        ["s3:*"],
-                        [self.bucket_arn, f"{self.bucket_arn}/*"],
-                        principals={"AWS": "*"},
-                        conditions={"Bool": {"aws:SecureTransport": "false"}},
-                        effect="Deny",
-                    )
-                ]
-            ),
-            provider=provider,
-        )
         # Artifacts are rebuilt from GitLab; old versions only cost money.
-        S3BucketLifecycleConfiguration(
+        self.store = PrivateBucket(
             self,
-            "lifecycle",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-noncurrent-versions",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=props.noncurrent_version_days
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-            provider=provider,
+            "store",
+            PrivateBucketProps(
+                name=self.bucket_name,
+                kms_key_arn=self.key.arn,
+                noncurrent_version_days=props.noncurrent_version_days,
+                provider=provider,
+            ),
         )
 
     @property

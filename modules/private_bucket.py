@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import ITerraformDependable, TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -42,6 +44,12 @@ class PrivateBucketProps:
 
     ``kms_key_arn`` None means SSE-S3: the only encryption that ALB access logs
     and S3 server access logs accept in their target bucket.
+    ``policy_document`` replaces the default policy (TLS only plus
+    ``policy_statements``), e.g. with one rendered at synthesis; it must deny
+    insecure transport itself (``deny_insecure_transport``).
+    ``access_log_dependencies``: what must exist before logging is switched on
+    (S3 checks the target bucket's grant to the logging service).
+    ``provider``: the region's provider when the bucket is not in the stack's region.
     """
 
     name: str
@@ -51,17 +59,38 @@ class PrivateBucketProps:
     noncurrent_version_days: int = 30
     expiration_days: int | None = None  # objects expire (log buckets); None keeps them
     policy_statements: tuple[Statement, ...] = ()  # extra grants, e.g. log delivery
+    policy_document: str | None = None
+    event_notifications: bool = True
+    access_log_dependencies: Sequence[ITerraformDependable] = ()
+    provider: TerraformProvider | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "access_log_dependencies", tuple(self.access_log_dependencies))
+
+
+def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
+    """Refuse every request that is not over TLS (Security Hub S3.5)."""
+    return statement(
+        "DenyInsecureTransport",
+        ["s3:*"],
+        [bucket_arn, f"{bucket_arn}/*"],
+        principals={"AWS": "*"},
+        conditions={"Bool": {"aws:SecureTransport": "false"}},
+        effect="Deny",
+    )
 
 
 class PrivateBucket(Construct):
     def __init__(self, scope: Construct, id_: str, props: PrivateBucketProps) -> None:
         super().__init__(scope, id_)
+        provider = props.provider
         self.bucket = S3Bucket(
             self,
             "bucket",
             bucket=props.name,
             force_destroy=False,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+            provider=provider,
         )
         bucket_id = self.bucket.id
         S3BucketPublicAccessBlock(
@@ -72,6 +101,7 @@ class PrivateBucket(Construct):
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
+            provider=provider,
         )
         # ACLs off: the bucket owner owns every object, log deliveries included.
         S3BucketOwnershipControls(
@@ -79,12 +109,14 @@ class PrivateBucket(Construct):
             "ownership",
             bucket=bucket_id,
             rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+            provider=provider,
         )
         S3BucketVersioningA(
             self,
             "versioning",
             bucket=bucket_id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+            provider=provider,
         )
         by_default = (
             S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
@@ -102,9 +134,11 @@ class PrivateBucket(Construct):
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
                     apply_server_side_encryption_by_default=by_default,
+                    # S3 Bucket Keys cut KMS requests (and cost) per object.
                     bucket_key_enabled=props.kms_key_arn is not None,
                 )
             ],
+            provider=provider,
         )
         S3BucketLifecycleConfiguration(
             self,
@@ -130,10 +164,12 @@ class PrivateBucket(Construct):
                     ),
                 )
             ],
+            provider=provider,
         )
         # Object events go to EventBridge (free without rules), so audits and
         # alerts can subscribe later without touching the bucket.
-        S3BucketNotification(self, "notification", bucket=bucket_id, eventbridge=True)
+        if props.event_notifications:
+            S3BucketNotification(self, "notification", bucket=bucket_id, eventbridge=True, provider=provider)
         if props.access_log_bucket:
             S3BucketLoggingA(
                 self,
@@ -141,18 +177,16 @@ class PrivateBucket(Construct):
                 bucket=bucket_id,
                 target_bucket=props.access_log_bucket,
                 target_prefix=props.access_log_prefix or f"s3/{props.name}/",
+                depends_on=list(props.access_log_dependencies) or None,
+                provider=provider,
             )
-        arn = self.bucket.arn
-        tls_only = statement(
-            "DenyInsecureTransport",
-            ["s3:*"],
-            [arn, f"{arn}/*"],
-            principals={"AWS": "*"},
-            conditions={"Bool": {"aws:SecureTransport": "false"}},
-            effect="Deny",
-        )
         self.policy = S3BucketPolicy(
-            self, "policy", bucket=bucket_id, policy=document([tls_only, *props.policy_statements])
+            self,
+            "policy",
+            bucket=bucket_id,
+            policy=props.policy_document
+            or document([deny_insecure_transport(self.bucket.arn), *props.policy_statements]),
+            provider=provider,
         )
 
     @property

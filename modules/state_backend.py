@@ -22,36 +22,12 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
 )
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from constructs import Construct
 
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.naming import Namer
 from modules.policy import Statement, document, statement
+from modules.private_bucket import PrivateBucket, PrivateBucketProps, deny_insecure_transport
 
 
 @dataclass(frozen=True)
@@ -152,27 +128,6 @@ class StateBackend(Construct):
         # Server access logs: SSE-KMS is not supported on the target bucket
         # ("Enabling Amazon S3 server access logging", Amazon S3 User Guide), so it
         # uses SSE-S3; logging.s3.amazonaws.com writes through the bucket policy.
-        self.log_bucket = S3Bucket(self, "log-bucket", bucket=props.log_bucket_name, lifecycle=keep)
-        self._private(self.log_bucket, "log-bucket", kms_key_arn=None)
-        S3BucketLifecycleConfiguration(
-            self,
-            "log-bucket-lifecycle",
-            bucket=self.log_bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.log_retention_days)],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-        )
         log_writes = statement(
             "S3ServerAccessLogs",
             ["s3:PutObject"],
@@ -183,51 +138,37 @@ class StateBackend(Construct):
                 "StringEquals": {"aws:SourceAccount": props.account_id},
             },
         )
-        log_policy = S3BucketPolicy(
+        self.log_bucket = PrivateBucket(
             self,
-            "log-bucket-policy",
-            bucket=self.log_bucket.id,
-            policy=document([_deny_insecure_transport(self.log_bucket_arn), log_writes]),
+            "log-bucket",
+            PrivateBucketProps(
+                name=props.log_bucket_name,
+                noncurrent_version_days=30,
+                expiration_days=props.log_retention_days,
+                policy_statements=(log_writes,),
+                # Nothing consumes events of state or its logs (checkov exceptions say why).
+                event_notifications=False,
+            ),
         )
-
-        self.bucket = S3Bucket(self, "bucket", bucket=props.bucket_name, lifecycle=keep)
-        self._private(self.bucket, "bucket", kms_key_arn=self.key.arn)
-        S3BucketLoggingA(
+        # Old state versions are how a broken apply is rolled back.
+        self.bucket = PrivateBucket(
             self,
-            "bucket-logging",
-            bucket=self.bucket.id,
-            target_bucket=self.log_bucket.id,
-            target_prefix=f"{props.bucket_name}/",
-            # S3 checks that the target bucket lets the logging service write
-            # when logging is enabled, so the grant has to exist first.
-            depends_on=[log_policy],
+            "bucket",
+            PrivateBucketProps(
+                name=props.bucket_name,
+                kms_key_arn=self.key.arn,
+                # A reference (not the name) so the plan shows which bucket logs where.
+                access_log_bucket=self.log_bucket.name,
+                access_log_prefix=f"{props.bucket_name}/",
+                # S3 checks that the target bucket lets the logging service write
+                # when logging is enabled, so the grant has to exist first.
+                access_log_dependencies=(self.log_bucket.policy,),
+                noncurrent_version_days=props.noncurrent_version_days,
+                event_notifications=False,
+                policy_document=Lazy.string_value(_Rendered(self.bucket_policy_document)),
+            ),
         )
-        S3BucketLifecycleConfiguration(
-            self,
-            "bucket-lifecycle",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="old-state-versions",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=props.noncurrent_version_days
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-        )
-        self.bucket_policy = S3BucketPolicy(
-            self,
-            "bucket-policy",
-            bucket=self.bucket.id,
-            policy=Lazy.string_value(_Rendered(self.bucket_policy_document)),
-        )
+        self.bucket_policy = self.bucket.policy
 
         self.table: DynamodbTable | None = None
         if props.lock_table_name is not None:
@@ -253,51 +194,6 @@ class StateBackend(Construct):
                 resource_arn=self.table.arn,
                 policy=Lazy.string_value(_Rendered(self.lock_table_policy_document)),
             )
-
-    def _private(self, bucket: S3Bucket, id_: str, kms_key_arn: str | None) -> None:
-        """Block public access, bucket-owner objects only (no ACLs), versioning, default encryption."""
-        S3BucketPublicAccessBlock(
-            self,
-            f"{id_}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            self,
-            f"{id_}-ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
-        S3BucketVersioningA(
-            self,
-            f"{id_}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
-        by_default = (
-            S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
-            )
-            if kms_key_arn
-            else S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                sse_algorithm="AES256"
-            )
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            f"{id_}-encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=by_default,
-                    # S3 Bucket Keys cut KMS requests (and cost) per object.
-                    bucket_key_enabled=kms_key_arn is not None,
-                )
-            ],
-        )
 
     def _kms_usage(self) -> tuple[Statement, ...]:
         if not self.props.kms_principals:
@@ -326,7 +222,7 @@ class StateBackend(Construct):
         """TLS only, SSE-KMS only, and per grant: its own keys read-write, its dependencies read-only."""
         objects = f"{self.bucket_arn}/*"
         statements: list[dict[str, Any]] = [
-            _deny_insecure_transport(self.bucket_arn),
+            deny_insecure_transport(self.bucket_arn),
             # A header naming any other encryption is refused. Terraform sends aws:kms
             # with kms_key_id for state and lock files alike; an object sent without
             # a header (other clients) gets the bucket's default SSE-KMS.
@@ -431,18 +327,6 @@ class StateBackend(Construct):
                 )
             )
         return document(statements)
-
-
-def _deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
-    # "Enforce encryption of data in transit", Amazon S3 security best practices.
-    return statement(
-        "DenyInsecureTransport",
-        ["s3:*"],
-        [bucket_arn, f"{bucket_arn}/*"],
-        principals={"AWS": "*"},
-        conditions={"Bool": {"aws:SecureTransport": "false"}},
-        effect="Deny",
-    )
 
 
 def _not_resource(body: dict[str, Any], resources: list[str]) -> dict[str, Any]:

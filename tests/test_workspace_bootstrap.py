@@ -30,7 +30,7 @@ def stack(synthesis: Synthesis) -> dict[str, Any]:
 
 
 def bucket_policy(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    body = by_path(stack, "aws_s3_bucket_policy", "state/bucket-policy")
+    body = by_path(stack, "aws_s3_bucket_policy", "state/bucket/policy")
     return {s["Sid"]: s for s in policy(body)["Statement"]}
 
 
@@ -42,8 +42,8 @@ def example_backend() -> S3BackendSettings:
 
 def test_stateful_addresses_are_pinned(stack: dict[str, Any]) -> None:
     # Renaming these construct IDs would make Terraform destroy the state bucket.
-    assert address(stack, "aws_s3_bucket", "state/bucket") == "aws_s3_bucket.state_bucket_803B4E61"
-    assert address(stack, "aws_s3_bucket", "state/log-bucket") == "aws_s3_bucket.state_log-bucket_2C04395A"
+    assert address(stack, "aws_s3_bucket", "state/bucket/bucket") == "aws_s3_bucket.state_bucket_99469A59"
+    assert address(stack, "aws_s3_bucket", "state/log-bucket/bucket") == "aws_s3_bucket.state_log-bucket_960D3EBA"
     assert address(stack, "aws_dynamodb_table", "state/lock-table") == "aws_dynamodb_table.state_lock-table_6543B35D"
     assert address(stack, "aws_kms_key", "state/kms/key") == "aws_kms_key.state_kms_key_DEF7637F"
 
@@ -64,11 +64,11 @@ def test_without_backend_file_the_names_are_those_of_the_example(
     assert state_names(environments.tooling, None) == state_names(environments.tooling, example_backend())
     backend = example_backend()
     assert only(stack, "aws_s3_bucket_logging")["bucket"].startswith("${aws_s3_bucket.state_bucket_")
-    assert by_path(stack, "aws_s3_bucket", "state/bucket")["bucket"] == backend.bucket
+    assert by_path(stack, "aws_s3_bucket", "state/bucket/bucket")["bucket"] == backend.bucket
     assert only(stack, "aws_dynamodb_table")["name"] == backend.dynamodb_table
     alias = only(stack, "aws_kms_alias")["name"]
     assert backend.kms_key_id == f"arn:aws:kms:ap-northeast-1:111111111111:{alias}"
-    assert by_path(stack, "aws_s3_bucket", "state/log-bucket")["bucket"] == (
+    assert by_path(stack, "aws_s3_bucket", "state/log-bucket/bucket")["bucket"] == (
         "gitlab-tfstate-access-logs-111111111111-ap-northeast-1"
     )
 
@@ -147,7 +147,7 @@ def test_backend_file_names_and_a_single_state_role(environments: Environments) 
     AccountStack(app, "staging", environments.targets["staging"], settings)
     stack = synth_stack(BootstrapStack(app, environments, settings))
     assert stack["terraform"]["backend"] == {"local": {"path": "../../../terraform.bootstrap.tfstate"}}
-    assert by_path(stack, "aws_s3_bucket", "state/bucket")["bucket"] == "acme-state"
+    assert by_path(stack, "aws_s3_bucket", "state/bucket/bucket")["bucket"] == "acme-state"
     assert "aws_dynamodb_table" not in stack["resource"]
     found = bucket_policy(stack)
     assert found["StateRoleWriteOwnState"]["Condition"] == {"ArnEquals": {"aws:PrincipalArn": role}}

@@ -159,7 +159,7 @@ def test_production_builds_main_behind_an_approval_and_deploys_to_osaka(synthesi
         for name, body in items.items()
         if name.startswith("artifacts-ap-northeast-3_")
     ]
-    assert len(osaka_store) == 9  # key, alias, bucket and its six settings
+    assert len(osaka_store) == 10  # key, alias, bucket and its seven settings (notification included)
     assert all(body["provider"] == "aws.ap_northeast_3" for body in osaka_store)
     assert by_path(stack, "aws_cloudwatch_log_group", "pipeline-webapp/deploy-logs")["provider"] == (
         "aws.ap_northeast_3"
@@ -193,10 +193,10 @@ def test_pipeline_role_uses_only_this_connection_with_the_arns_prefix(synthesis:
 def test_artifact_store_addresses_are_pinned(synthesis: Synthesis) -> None:
     # Renaming these construct IDs would make Terraform destroy and recreate them.
     stack = synthesis.stacks["production"]
-    assert address(stack, "aws_s3_bucket", "artifacts/bucket") == "aws_s3_bucket.artifacts_bucket_A41425E9"
+    assert address(stack, "aws_s3_bucket", "artifacts/store/bucket") == "aws_s3_bucket.artifacts_store_bucket_BA7301ED"
     assert address(stack, "aws_kms_key", "artifacts/key/key") == "aws_kms_key.artifacts_key_9DE6640C"
-    assert address(stack, "aws_s3_bucket", "artifacts-ap-northeast-3/bucket") == (
-        "aws_s3_bucket.artifacts-ap-northeast-3_bucket_F973D163"
+    assert address(stack, "aws_s3_bucket", "artifacts-ap-northeast-3/store/bucket") == (
+        "aws_s3_bucket.artifacts-ap-northeast-3_store_bucket_A744C6EA"
     )
     assert address(stack, "aws_kms_key", "artifacts-ap-northeast-3/key/key") == (
         "aws_kms_key.artifacts-ap-northeast-3_key_C8E126F3"

@@ -46,7 +46,7 @@ def test_bucket_and_key_are_protected_and_named(stack: dict[str, Any]) -> None:
 
 
 def test_versioned_encrypted_with_its_key_and_private(stack: dict[str, Any]) -> None:
-    bucket_id = ref(stack, "aws_s3_bucket", "artifacts/bucket", "id")
+    bucket_id = ref(stack, "aws_s3_bucket", "artifacts/store/bucket", "id")
     versioning = only(stack, "aws_s3_bucket_versioning")
     assert versioning["bucket"] == bucket_id
     assert versioning["versioning_configuration"] == {"status": "Enabled"}
@@ -68,7 +68,8 @@ def test_bucket_policy_denies_everything_without_tls(stack: dict[str, Any]) -> N
     assert deny["Action"] == ["s3:*"]
     assert deny["Principal"] == {"AWS": "*"}
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert deny["Resource"] == [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]
+    arn = ref(stack, "aws_s3_bucket", "artifacts/store/bucket", "arn")
+    assert deny["Resource"] == [arn, f"{arn}/*"]
 
 
 def test_old_versions_expire(stack: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from cdktf import TerraformStack, Testing
 
 from modules.naming import Namer
 from modules.state_backend import StateBackend, StateBackendProps, StateGrant
-from tests.support.synth import by_path, policy, resources, synth_stack
+from tests.support.synth import address, by_path, policy, ref, resources, synth_stack
 
 BUCKET = "acme-tfstate-123456789012-eu-west-1"
 ARN = f"arn:aws:s3:::{BUCKET}"
@@ -43,7 +43,7 @@ GRANTS = {
 
 
 def statements(
-    stack: dict[str, Any], path: str = "state/bucket-policy", kind: str = "aws_s3_bucket_policy"
+    stack: dict[str, Any], path: str = "state/bucket/policy", kind: str = "aws_s3_bucket_policy"
 ) -> dict[str, dict[str, Any]]:
     return {s["Sid"]: s for s in policy(by_path(stack, kind, path))["Statement"]}
 
@@ -51,31 +51,33 @@ def statements(
 def test_buckets_are_private_versioned_encrypted_and_protected() -> None:
     stack = build(GRANTS)
     for path, algorithm in (("bucket", "aws:kms"), ("log-bucket", "AES256")):
-        assert by_path(stack, "aws_s3_bucket", f"state/{path}")["lifecycle"] == {"prevent_destroy": True}
-        block = by_path(stack, "aws_s3_bucket_public_access_block", f"state/{path}-public-access")
+        assert by_path(stack, "aws_s3_bucket", f"state/{path}/bucket")["lifecycle"] == {"prevent_destroy": True}
+        block = by_path(stack, "aws_s3_bucket_public_access_block", f"state/{path}/public-access-block")
         assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls"))
         assert block["restrict_public_buckets"] is True
-        versioning = by_path(stack, "aws_s3_bucket_versioning", f"state/{path}-versioning")
+        versioning = by_path(stack, "aws_s3_bucket_versioning", f"state/{path}/versioning")
         assert versioning["versioning_configuration"] == {"status": "Enabled"}
-        ownership = by_path(stack, "aws_s3_bucket_ownership_controls", f"state/{path}-ownership")
+        ownership = by_path(stack, "aws_s3_bucket_ownership_controls", f"state/{path}/ownership")
         assert ownership["rule"] == {"object_ownership": "BucketOwnerEnforced"}
-        (rule,) = by_path(stack, "aws_s3_bucket_server_side_encryption_configuration", f"state/{path}-encryption")[
+        (rule,) = by_path(stack, "aws_s3_bucket_server_side_encryption_configuration", f"state/{path}/encryption")[
             "rule"
         ]
         assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == algorithm
-    (rule,) = by_path(stack, "aws_s3_bucket_server_side_encryption_configuration", "state/bucket-encryption")["rule"]
+    (rule,) = by_path(stack, "aws_s3_bucket_server_side_encryption_configuration", "state/bucket/encryption")["rule"]
     assert rule["apply_server_side_encryption_by_default"]["kms_master_key_id"].startswith("${aws_kms_key.")
     assert rule["bucket_key_enabled"] is True
-    logging = by_path(stack, "aws_s3_bucket_logging", "state/bucket-logging")
-    assert logging["target_bucket"].startswith("${aws_s3_bucket.state_log-bucket_")
+    logging = by_path(stack, "aws_s3_bucket_logging", "state/bucket/logging")
+    assert logging["target_bucket"] == ref(stack, "aws_s3_bucket", "state/log-bucket/bucket", "bucket")
+    # Logging is switched on only once the log bucket lets the logging service write.
+    assert logging["depends_on"] == [address(stack, "aws_s3_bucket_policy", "state/log-bucket/policy")]
     assert logging["target_prefix"] == f"{BUCKET}/"
-    (versions,) = by_path(stack, "aws_s3_bucket_lifecycle_configuration", "state/bucket-lifecycle")["rule"]
+    (versions,) = by_path(stack, "aws_s3_bucket_lifecycle_configuration", "state/bucket/lifecycle")["rule"]
     assert versions["noncurrent_version_expiration"] == [{"noncurrent_days": 365}]
     assert "expiration" not in versions  # the current state never expires
 
 
 def test_log_bucket_accepts_only_the_state_buckets_access_logs() -> None:
-    found = statements(build(GRANTS), "state/log-bucket-policy")
+    found = statements(build(GRANTS), "state/log-bucket/policy")
     logs = found["S3ServerAccessLogs"]
     assert logs["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert logs["Condition"]["ArnLike"] == {"aws:SourceArn": ARN}

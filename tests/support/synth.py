@@ -30,8 +30,13 @@ def _at(name: str, body: dict[str, Any], path_suffix: str) -> bool:
     metadata = body.get("//", {}).get("metadata")
     if metadata:  # app synthesis records the construct path
         return str(metadata["path"]).endswith("/" + path_suffix)
-    # Testing.synth omits it; the logical ID is the path joined by "_" plus a hash.
-    return ("_" + name.rsplit("_", 1)[0]).endswith("_" + path_suffix.replace("/", "_"))
+    # Testing.synth omits it; the logical ID is the path joined by "_" plus a hash,
+    # leaving out a component its parent's name already ends with (bucket/bucket).
+    parts: list[str] = []
+    for part in path_suffix.split("/"):
+        if not parts or not parts[-1].lower().endswith(part.lower()):
+            parts.append(part)
+    return ("_" + name.rsplit("_", 1)[0]).endswith("_" + "_".join(parts))
 
 
 def name_at(stack: Stack, resource_type: str, path_suffix: str) -> str:
