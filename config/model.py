@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from config.gitlab import GitLabConfig
+from config.operations import Operations
 from config.pipelines import Delivery
 from config.regions import KNOWN_REGIONS
 
@@ -215,6 +216,7 @@ class Account(Strict):
     )
     delivery: Delivery | None = Field(None, description="Target accounts: CodeConnections to GitLab and pipelines.")
     gitlab: GitLabConfig | None = Field(None, description="Tooling account only: GitLab CE on ECS Fargate.")
+    operations: Operations | None = Field(None, description="Tooling account only: mail, alarms, backups (docs/operations.md).")
 
     @property
     def name(self) -> str:
