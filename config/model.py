@@ -216,7 +216,9 @@ class Account(Strict):
     )
     delivery: Delivery | None = Field(None, description="Target accounts: CodeConnections to GitLab and pipelines.")
     gitlab: GitLabConfig | None = Field(None, description="Tooling account only: GitLab CE on ECS Fargate.")
-    operations: Operations | None = Field(None, description="Tooling account only: mail, alarms, backups (docs/operations.md).")
+    operations: Operations | None = Field(
+        None, description="Tooling account only: mail, alarms, backups (docs/operations.md)."
+    )
 
     @property
     def name(self) -> str:

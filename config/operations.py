@@ -74,7 +74,10 @@ class Thresholds(_Strict):
     alb_5xx_count: int = Field(10, ge=1, description="ALB and target 5xx responses per 5 minutes.")
     alb_latency_seconds: float = Field(5.0, gt=0, description="p95 target response time over 15 minutes.")
     unhealthy_minutes: int = Field(
-        20, ge=1, le=60, description="Minutes a target may fail its health check before the alarm (a start takes minutes)."
+        20,
+        ge=1,
+        le=60,
+        description="Minutes a target may fail its health check before the alarm (a start takes minutes).",
     )
     ecs_cpu_percent: int = Field(85, ge=1, le=100, description="Task CPU utilization over 15 minutes.")
     ecs_memory_percent: int = Field(90, ge=1, le=100, description="Task memory utilization over 15 minutes.")
@@ -94,9 +97,7 @@ class Thresholds(_Strict):
     efs_throughput_percent: int = Field(
         80, ge=1, le=100, description="EFS throughput used, as a percentage of what the file system is permitted."
     )
-    vpn_authentication_failures: int = Field(
-        20, ge=1, description="Client VPN authentication failures per 5 minutes."
-    )
+    vpn_authentication_failures: int = Field(20, ge=1, description="Client VPN authentication failures per 5 minutes.")
 
 
 class Monitoring(_Strict):
@@ -144,11 +145,12 @@ class Operations(_Strict):
 
     mail: Mail = Field(default_factory=Mail)  # type: ignore[arg-type]
     monitoring: Monitoring | None = Field(
-        default_factory=Monitoring,  # type: ignore[arg-type]
+        default_factory=Monitoring,
         description="Alarms, their topic and the dashboard; null turns them off.",
     )
     backup: Backup | None = Field(
-        default_factory=Backup, description="AWS Backup vault and plan; null turns them off."
+        default_factory=Backup,  # type: ignore[arg-type]
+        description="AWS Backup vault and plan; null turns them off.",
     )
 
 
@@ -244,7 +246,9 @@ def _backup(path: str, account: Account, backup: Backup) -> Iterator[Problem]:
                 )
         return
     if region not in KNOWN_REGIONS:
-        yield Problem(path, "operations.backup.copy_region", f"'{region}' is not a known AWS region", "use a region code")
+        yield Problem(
+            path, "operations.backup.copy_region", f"'{region}' is not a known AWS region", "use a region code"
+        )
     elif region == account.region:
         yield Problem(
             path,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Final
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.efs_access_point import (
@@ -70,7 +71,7 @@ ELB_LOG_ACCOUNTS: Mapping[str, str] = MappingProxyType(
 ALB_LOG_PREFIX = "alb"
 # Elastic throughput scales with git's bursts without provisioning (and without
 # burst credits, which decides the monitoring's EFS alarm).
-THROUGHPUT_MODE = "elastic"
+THROUGHPUT_MODE: Final = "elastic"
 
 
 @dataclass(frozen=True)

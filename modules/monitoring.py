@@ -250,7 +250,7 @@ class Monitoring(Construct):
         namer = props.namer
         self.key = KmsKey(
             self,
-            "key",
+            "topic-key",
             KmsKeyProps(
                 namer=namer,
                 purpose="alarms",

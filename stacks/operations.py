@@ -4,6 +4,7 @@ wired from the account's ``operations:`` section (defaults when omitted)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from cdktf import TerraformOutput
 
@@ -30,6 +31,7 @@ def add_operations(stack: AccountStack, gitlab: GitLab, client_vpn: ClientVpn | 
     account, namer, partition = stack.account, stack.namer, stack.partition
     operations = account.operations or Operations()
     database = gitlab.database
+    engine: Literal["aurora-postgresql", "postgres"]
     if database.cluster is not None:
         database_id, database_arn = database.cluster.cluster_identifier, database.cluster.arn
         engine = "aurora-postgresql"
