@@ -137,6 +137,6 @@ def _mail(stack: AccountStack, gitlab: GitLab, operations: Operations) -> Mail |
     TerraformOutput(stack, "ses_dns_records", value=mail.dns_records, description="DKIM and MAIL FROM records.")
     TerraformOutput(stack, "ses_smtp_user_name", value=mail.user.name, description="IAM user of the SMTP credentials.")
     TerraformOutput(
-        stack, "smtp_secret_name", value=secret.name, description="Secrets Manager secret GitLab reads SMTP from."
+        stack, "smtp_credentials_name", value=secret.name, description="Secrets Manager secret GitLab reads SMTP from."
     )
     return mail

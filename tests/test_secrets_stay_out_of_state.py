@@ -57,4 +57,4 @@ def test_the_smtp_secret_is_created_without_a_value(synthesis: Synthesis) -> Non
     # The user whose key becomes the SMTP password exists; its key does not.
     assert "aws_iam_user" in tooling["resource"]
     assert "aws_iam_access_key" not in tooling["resource"]
-    assert tooling["output"]["smtp_secret_name"]["value"].endswith(".name}")
+    assert tooling["output"]["smtp_credentials_name"]["value"].endswith(".name}")

@@ -436,7 +436,7 @@ def test_ses_identity_records_and_smtp_user(stack: dict[str, Any]) -> None:
     assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": ["gitlab@example.com"]}}
     # The secret the runbook fills is the one the task reads.
     secret = address(stack, "aws_secretsmanager_secret", "gitlab-service/smtp-secret")
-    assert stack["output"]["smtp_secret_name"]["value"] == f"${{{secret}.name}}"
+    assert stack["output"]["smtp_credentials_name"]["value"] == f"${{{secret}.name}}"
     refs = {s["name"]: s["valueFrom"] for s in _container(stack)["secrets"]}
     assert refs["GITLAB_SMTP_PASSWORD"] == f"${{{secret}.arn}}:password::"
 
