@@ -97,6 +97,9 @@ class Thresholds(_Strict):
     efs_throughput_percent: int = Field(
         80, ge=1, le=100, description="EFS throughput used, as a percentage of what the file system is permitted."
     )
+    efs_replication_lag_minutes: int = Field(
+        60, ge=5, description="With gitlab.efs.replication_region: minutes the replica may be behind."
+    )
     vpn_authentication_failures: int = Field(20, ge=1, description="Client VPN authentication failures per 5 minutes.")
 
 

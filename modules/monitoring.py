@@ -48,6 +48,7 @@ class AlarmThresholds:
     database_freeable_memory_mib: int = 512
     efs_throughput_percent: int = 80
     efs_burst_credit_gib: int = 180
+    efs_replication_lag_minutes: int = 60
     vpn_authentication_failures: int = 20
 
 
@@ -83,7 +84,8 @@ class MonitoringProps:
     Identifiers are what CloudWatch uses as dimensions: the ALB's and target group's
     ``arn_suffix``, the ECS cluster and service names, the Aurora cluster or RDS
     instance identifier, the file system ID and, optionally, the Client VPN endpoint.
-    ``subscriptions``: name -> (protocol, endpoint).
+    ``efs_replica_file_system_id``: the EFS replica in another region, whose lag is
+    watched. ``subscriptions``: name -> (protocol, endpoint).
     """
 
     namer: Namer
@@ -99,6 +101,7 @@ class MonitoringProps:
     database_engine: Literal["aurora-postgresql", "postgres"] = "aurora-postgresql"
     efs_throughput_mode: Literal["elastic", "provisioned", "bursting"] = "elastic"
     client_vpn_endpoint_id: str | None = None
+    efs_replica_file_system_id: str | None = None
     subscriptions: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
 
@@ -211,35 +214,45 @@ def _database_alarms(props: MonitoringProps) -> dict[str, Alarm]:
 def _efs_alarms(props: MonitoringProps) -> dict[str, Alarm]:
     t = props.thresholds
     fs = {"FileSystemId": props.file_system_id}
+    found: dict[str, Alarm] = {}
+    if props.efs_replica_file_system_id is not None:
+        # Seconds since the replica last had every change of the source; EFS aims at
+        # minutes ("Monitoring replication status", EFS User Guide).
+        found["efs-replication-lag"] = Alarm(
+            "EFS replica behind the file system",
+            (
+                _metric("AWS/EFS", "TimeSinceLastSync", "Maximum",
+                        DestinationFileSystemId=props.efs_replica_file_system_id, **fs),
+            ),
+            "GreaterThanThreshold", t.efs_replication_lag_minutes * 60, 300, 3,
+        )  # fmt: skip
     if props.efs_throughput_mode == "bursting":
-        return {
-            "efs-burst-credits": Alarm(
-                "EFS burst credits running out (throughput falls to the baseline)",
-                (_metric("AWS/EFS", "BurstCreditBalance", "Minimum", **fs),),
-                "LessThanThreshold",
-                t.efs_burst_credit_gib * GIB,
-                300,
-                1,
-            )
-        }
+        found["efs-burst-credits"] = Alarm(
+            "EFS burst credits running out (throughput falls to the baseline)",
+            (_metric("AWS/EFS", "BurstCreditBalance", "Minimum", **fs),),
+            "LessThanThreshold",
+            t.efs_burst_credit_gib * GIB,
+            300,
+            1,
+        )
+        return found
     # Elastic and provisioned throughput have no credits; what can run out is the
     # permitted throughput. Utilization as the EFS console computes it ("Monitoring
     # metrics with CloudWatch", EFS User Guide): metered bytes per second over
     # PermittedThroughput (bytes per second).
-    return {
-        "efs-throughput": Alarm(
-            "EFS throughput close to what the file system is permitted",
-            (
-                _metric("AWS/EFS", "MeteredIOBytes", "Sum", **fs),
-                _metric("AWS/EFS", "PermittedThroughput", "Average", **fs),
-            ),
-            "GreaterThanThreshold",
-            t.efs_throughput_percent,
-            300,
-            3,
-            expression="100 * (m0 / PERIOD(m0)) / m1",
-        )
-    }
+    found["efs-throughput"] = Alarm(
+        "EFS throughput close to what the file system is permitted",
+        (
+            _metric("AWS/EFS", "MeteredIOBytes", "Sum", **fs),
+            _metric("AWS/EFS", "PermittedThroughput", "Average", **fs),
+        ),
+        "GreaterThanThreshold",
+        t.efs_throughput_percent,
+        300,
+        3,
+        expression="100 * (m0 / PERIOD(m0)) / m1",
+    )
+    return found
 
 
 class Monitoring(Construct):

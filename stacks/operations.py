@@ -68,6 +68,9 @@ def add_operations(stack: AccountStack, gitlab: GitLab, client_vpn: ClientVpn | 
                 file_system_id=file_system.id,
                 efs_throughput_mode=THROUGHPUT_MODE,
                 client_vpn_endpoint_id=client_vpn.endpoint.id if client_vpn else None,
+                efs_replica_file_system_id=(
+                    gitlab.storage.replication.destination.file_system_id if gitlab.storage.replication else None
+                ),
                 subscriptions={name: (s.protocol, s.endpoint) for name, s in config.subscriptions.items()},
                 thresholds=AlarmThresholds(**config.thresholds.model_dump()),
             ),

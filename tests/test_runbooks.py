@@ -15,7 +15,8 @@ from config.loader import json_schema
 from config.operations import Operations
 from tests.conftest import ROOT, Synthesis
 
-RUNBOOKS = ("docs/runbooks.md", "docs/operations.md")
+# docs/gitlab.md holds the first deployment's steps (image copy, SMTP secret, root password).
+RUNBOOKS = ("docs/runbooks.md", "docs/operations.md", "docs/gitlab.md")
 FENCE = re.compile(r"^[ \t]*```(\w*)\n(.*?)^[ \t]*```", re.MULTILINE | re.DOTALL)
 # Identifiers in backticks that are neither outputs nor configuration keys.
 OTHER_IDENTIFIERS = {"aws_iam_access_key", "prevent_destroy"}
@@ -131,6 +132,8 @@ def test_every_configuration_key_named_exists(doc: str, schema: dict[str, Any], 
     dotted = {key for key in inline if key.split(".", 1)[0] in schema["properties"]}
     missing = sorted(key for key in dotted if not key_exists(schema, key))
     assert not missing, f"{doc}: no such configuration key {missing}"
+    if doc == "docs/gitlab.md":
+        return  # also names gitlab.rb settings and resource attributes
     # Plain identifiers in backticks are outputs or configuration keys.
     plain = set(re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`", prose(doc)))
     unknown = plain - outputs - every_property(schema) - OTHER_IDENTIFIERS
@@ -162,6 +165,7 @@ def test_alarm_names_in_the_docs_are_the_alarms_built() -> None:
         "database_identifier": "d",
         "file_system_id": "f",
         "client_vpn_endpoint_id": "v",
+        "efs_replica_file_system_id": "r",
     }
     built = set(alarms(MonitoringProps(**props))) | set(alarms(MonitoringProps(**props, database_engine="postgres")))
     table = [line for line in text("docs/operations.md").splitlines() if line.startswith("| `")]

@@ -318,6 +318,19 @@ def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) 
     config = container["environment"][0]["value"]
     assert "gitlab_rails['smtp_enable'] = false" in config
     assert "gitlab_rails['object_store']['objects']['uploads']['enabled'] = false" in config
+    # Operations follow: no mail without SMTP, RDS-instance alarms and backups.
+    assert resources(alternative, "aws_sesv2_email_identity") == resources(alternative, "aws_iam_user") == {}
+    assert "ses_smtp_user_name" not in alternative["output"]
+    instance = next(iter(resources(alternative, "aws_db_instance")))
+    assert only(alternative, "aws_backup_selection")["resources"][1] == f"${{aws_db_instance.{instance}.arn}}"
+    storage = [
+        a
+        for a in resources(alternative, "aws_cloudwatch_metric_alarm").values()
+        if a.get("metric_name") == "FreeStorageSpace"
+    ]
+    assert [a["dimensions"] for a in storage] == [
+        {"DBInstanceIdentifier": f"${{aws_db_instance.{instance}.identifier}}"}
+    ]
 
 
 def test_load_balancers_admit_the_vpn_and_every_target_vpc(stack: dict[str, Any], synthesis: Synthesis) -> None:
@@ -361,6 +374,7 @@ ALARMS = {
     "db-connections": "DatabaseConnections",
     "db-freeable-memory": "FreeableMemory",
     "efs-throughput": None,  # metric math over MeteredIOBytes and PermittedThroughput
+    "efs-replication-lag": "TimeSinceLastSync",
     "vpn-auth-failures": "AuthenticationFailures",
 }
 
@@ -402,6 +416,11 @@ def test_each_alarm_watches_gitlabs_resources_and_notifies_the_topic(stack: dict
         ("MeteredIOBytes", {"FileSystemId": efs}),
         ("PermittedThroughput", {"FileSystemId": efs}),
     ]
+    replication = address(stack, "aws_efs_replication_configuration", "gitlab-storage/replication")
+    assert alarms["efs-replication-lag"]["dimensions"] == {
+        "FileSystemId": efs,
+        "DestinationFileSystemId": f"${{{replication}.destination[0].file_system_id}}",
+    }
     assert alarms["vpn-auth-failures"]["dimensions"] == {
         "Endpoint": ref(stack, "aws_ec2_client_vpn_endpoint", "client-vpn/endpoint", "id")
     }

@@ -152,6 +152,15 @@ def test_bursting_efs_watches_credits() -> None:
     stack = synth(efs_throughput_mode="bursting")
     credits = alarm(stack, "efs-burst-credits")
     assert (credits["metric_name"], credits["comparison_operator"]) == ("BurstCreditBalance", "LessThanThreshold")
+    names = [a["alarm_name"] for a in resources(stack, "aws_cloudwatch_metric_alarm").values()]
+    assert not any(name.endswith(("efs-throughput", "efs-replication-lag")) for name in names)
+
+
+def test_replica_lag_is_watched_with_a_replica() -> None:
+    stack = synth(efs_replica_file_system_id="fs-replica", thresholds=AlarmThresholds(efs_replication_lag_minutes=30))
+    lag = alarm(stack, "efs-replication-lag")
+    assert (lag["metric_name"], lag["statistic"], lag["threshold"]) == ("TimeSinceLastSync", "Maximum", 30 * 60)
+    assert lag["dimensions"] == {"FileSystemId": "fs-123", "DestinationFileSystemId": "fs-replica"}
 
 
 def test_client_vpn_alarm(stack: dict[str, Any]) -> None:
