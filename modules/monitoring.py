@@ -270,13 +270,15 @@ class Monitoring(Construct):
                 description=f"GitLab alarm topic of {namer.prefix}-{namer.workspace}",
                 account_id=props.account_id,
                 partition=props.partition,
+                # As in the services' documented key policies: no condition, since a
+                # context key the service does not send would drop alarms silently;
+                # the key encrypts this topic only.
                 service_statements=(
                     statement(
-                        "PublishersOfThisAccount",
+                        "PublishersEncryptForTheTopic",
                         ["kms:Decrypt", "kms:GenerateDataKey*"],
                         ["*"],
                         principals={"Service": list(PUBLISHERS)},
-                        conditions={"StringEquals": {"aws:SourceAccount": props.account_id}},
                     ),
                 ),
             ),
@@ -302,11 +304,19 @@ class Monitoring(Construct):
                         principals={"AWS": f"arn:{props.partition}:iam::{props.account_id}:root"},
                     ),
                     statement(
-                        "ServicesOfThisAccountPublish",
+                        "AlarmsOfThisAccountPublish",
                         ["sns:Publish"],
                         [topic_arn],
-                        principals={"Service": list(PUBLISHERS)},
+                        principals={"Service": "cloudwatch.amazonaws.com"},
                         conditions={"StringEquals": {"aws:SourceAccount": props.account_id}},
+                    ),
+                    # The statement AWS Backup documents for vault notifications
+                    # ("Notification options with AWS Backup"): a vault names the topic.
+                    statement(
+                        "BackupVaultNotificationsPublish",
+                        ["sns:Publish"],
+                        [topic_arn],
+                        principals={"Service": "backup.amazonaws.com"},
                     ),
                 ]
             ),

@@ -54,13 +54,16 @@ def test_topic_is_encrypted_with_a_key_its_publishers_may_use(stack: dict[str, A
     assert topic["kms_master_key_id"] == f"${{aws_kms_key.{key}.arn}}"
     grant = policy(only(stack, "aws_kms_key"))["Statement"][1]
     assert grant["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "backup.amazonaws.com"]}
-    assert grant["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
-    assert "kms:*" not in grant["Action"]
+    assert grant["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     statements = {s["Sid"]: s for s in policy(only(stack, "aws_sns_topic_policy"))["Statement"]}
-    publish = statements["ServicesOfThisAccountPublish"]
-    assert publish["Action"] == ["sns:Publish"]
-    assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    alarms = statements["AlarmsOfThisAccountPublish"]
+    assert (alarms["Principal"], alarms["Action"]) == ({"Service": "cloudwatch.amazonaws.com"}, ["sns:Publish"])
+    assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    backup = statements["BackupVaultNotificationsPublish"]
+    assert (backup["Principal"], backup["Action"]) == ({"Service": "backup.amazonaws.com"}, ["sns:Publish"])
     assert statements["AccountManagesTopic"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    topic_arn = ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
+    assert all(s["Resource"] == topic_arn for s in statements.values())
 
 
 def test_subscriptions_keyed_by_name(stack: dict[str, Any]) -> None:
