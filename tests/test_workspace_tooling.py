@@ -477,3 +477,21 @@ def test_backup_plan_covers_efs_and_the_database_and_copies_to_osaka(stack: dict
     assert by_path(stack, "aws_backup_vault", "backup/copy-vault")["provider"] == "aws.ap_northeast_3"
     notifications = only(stack, "aws_backup_vault_notifications")
     assert notifications["sns_topic_arn"] == ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
+
+
+def test_operations_outputs_name_what_the_runbooks_use(stack: dict[str, Any]) -> None:
+    outputs = stack["output"]
+    assert outputs["ecs_service_name"]["value"] == ref(stack, "aws_ecs_service", "gitlab-service/service", "name")
+    assert outputs["efs_file_system_id"]["value"] == ref(
+        stack, "aws_efs_file_system", "gitlab-storage/file-system", "id"
+    )
+    assert outputs["database_identifier"]["value"] == ref(
+        stack, "aws_rds_cluster", "gitlab-database/cluster", "cluster_identifier"
+    )
+    assert outputs["backup_vault_name"]["value"] == ref(stack, "aws_backup_vault", "backup/vault", "name")
+    assert outputs["backup_role_arn"]["value"] == ref(stack, "aws_iam_role", "backup/role", "arn")
+    assert outputs["backup_copy_vault_arn"]["value"] == ref(stack, "aws_backup_vault", "backup/copy-vault", "arn")
+    assert outputs["dashboard_name"]["value"] == ref(
+        stack, "aws_cloudwatch_dashboard", "monitoring/dashboard", "dashboard_name"
+    )
+    assert outputs["ses_identity"]["value"] == "example.com"
