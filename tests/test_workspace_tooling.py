@@ -495,3 +495,32 @@ def test_operations_outputs_name_what_the_runbooks_use(stack: dict[str, Any]) ->
         stack, "aws_cloudwatch_dashboard", "monitoring/dashboard", "dashboard_name"
     )
     assert outputs["ses_identity"]["value"] == "example.com"
+
+
+def test_operations_turned_off_and_mail_without_a_zone_plan_offline(synthesis: Synthesis, tmp_path: Path) -> None:
+    """monitoring: null, backup: null, and SES records listed instead of written: valid Terraform too."""
+    from cdktf import Testing
+
+    from config.model import Account
+    from stacks.tooling import ToolingStack
+    from tests.support.terraform import Terraform
+
+    tooling = synthesis.environments.tooling
+    operations = {"mail": {"mail_from_subdomain": "mx"}, "monitoring": None, "backup": None}
+    account = Account.model_validate({**tooling.model_dump(exclude={"operations"}), "operations": operations})
+    stack_json = Testing.synth(ToolingStack(Testing.app(), account))
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "cdk.tf.json").write_text(stack_json, encoding="utf-8")
+    run = Terraform(tmp_path / ".config").check_workspace("tooling-operations-off", source, tmp_path)
+    assert run.ok, run.report()
+    variant = json.loads(stack_json)
+    for kind in ("aws_sns_topic", "aws_cloudwatch_metric_alarm", "aws_cloudwatch_dashboard", "aws_backup_vault"):
+        assert resources(variant, kind) == {}, kind
+    assert only(variant, "aws_sesv2_email_identity")["email_identity"] == "example.com"
+    # Only the certificate's validation record is written; SES's are listed.
+    assert len([r for r in resources(variant, "aws_route53_record").values() if "alias" not in r]) == 1
+    listed = variant["output"]["ses_dns_records"]["value"]
+    assert [r["type"] for r in listed] == ["CNAME", "CNAME", "CNAME", "MX", "TXT"]
+    assert listed[3]["name"] == "mx.example.com"
+    assert not {"alarm_topic_arn", "backup_vault_name"} & set(variant["output"])
