@@ -14,6 +14,7 @@ from config.errors import Problem
 from config.gitlab_checks import check_gitlab
 from config.model import SMALLEST_SUBNET_PREFIX, Account
 from config.network_checks import check_network
+from config.operations import check_operations
 from config.pipelines import check_delivery
 from config.regions import availability_zones
 
@@ -26,7 +27,7 @@ def check_all(accounts: Loaded, all_read: bool = True) -> list[Problem]:
     that field already has its problem reported."""
     problems: list[Problem] = []
     for path, account in accounts.items():
-        for rule in (_network, _deploy_role, _hostname_by_role, check_delivery, check_gitlab):
+        for rule in (_network, _deploy_role, _hostname_by_role, check_delivery, check_gitlab, check_operations):
             try:
                 problems.extend(rule(path, account))
             except AttributeError:

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from config.gitlab import GitLabConfig
+from config.operations import Operations
 from config.pipelines import Delivery
 from config.transit import ClientVpnConfig, TransitGatewayConfig
 from config.types import (
@@ -131,6 +132,9 @@ class Account(Strict):
     )
     delivery: Delivery | None = Field(None, description="Target accounts: CodeConnections to GitLab and pipelines.")
     gitlab: GitLabConfig | None = Field(None, description="Tooling account only: GitLab CE on ECS Fargate.")
+    operations: Operations | None = Field(
+        None, description="Tooling account only: mail, alarms, backups (docs/operations.md)."
+    )
 
     @property
     def name(self) -> str:

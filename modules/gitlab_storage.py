@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Final
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.efs_access_point import (
@@ -68,6 +69,9 @@ ELB_LOG_ACCOUNTS: Mapping[str, str] = MappingProxyType(
     }
 )
 ALB_LOG_PREFIX = "alb"
+# Elastic throughput scales with git's bursts without provisioning (and without
+# burst credits, which decides the monitoring's EFS alarm).
+THROUGHPUT_MODE: Final = "elastic"
 
 
 @dataclass(frozen=True)
@@ -125,8 +129,7 @@ class GitLabStorage(Construct):
             encrypted=True,
             kms_key_id=props.kms_key_arn,
             performance_mode="generalPurpose",
-            # Elastic throughput scales with git's bursts without provisioning.
-            throughput_mode="elastic",
+            throughput_mode=THROUGHPUT_MODE,
             tags={"Name": namer.name("tag", "gitlab")},
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )

@@ -18,6 +18,7 @@ from modules.transit_routing import TransitRouting, TransitRoutingProps
 from stacks import outputs
 from stacks.base import AccountStack
 from stacks.gitlab import add_gitlab
+from stacks.operations import add_operations
 from stacks.shared import network_props
 
 
@@ -46,6 +47,7 @@ class ToolingStack(AccountStack):
             # Transit Gateway with their own addresses (no NAT on the way).
             admitted_cidrs=[target.network.vpc_cidr for target in self.targets.values()],
         )
+        self.operations = add_operations(self, self.gitlab, self.client_vpn)
         balancer = self.gitlab.load_balancer
         self.gitlab_dns = self.name_resolution(alias_dns_name=balancer.dns_name, alias_zone_id=balancer.zone_id)
         self.ssh_dns = self._ssh_name_resolution()

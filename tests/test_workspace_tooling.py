@@ -130,6 +130,10 @@ def test_network_outputs(stack: dict[str, Any]) -> None:
     )
 
 
+def path(body: dict[str, Any]) -> str:
+    return str(body["//"]["metadata"]["path"])
+
+
 # --- GitLab (issue: GitLab in the tooling workspace) ---
 
 GITLAB_STATEFUL = {
@@ -177,7 +181,10 @@ def test_alb_outputs_for_the_private_zone(stack: dict[str, Any]) -> None:
     assert stack["output"]["gitlab_url"]["value"] == "https://gitlab.example.com"
     # Besides the private zone's alias, only the certificate's validation record,
     # in the configured public zone.
-    records = [r for r in resources(stack, "aws_route53_record").values() if "alias" not in r]
+    # (and SES's records, asserted with the mail below).
+    records = [
+        r for r in resources(stack, "aws_route53_record").values() if "alias" not in r and "/mail/" not in path(r)
+    ]
     assert [r["zone_id"] for r in records] == ["Z0123456789EXAMPLE"]
 
 
@@ -335,6 +342,19 @@ def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) 
     config = container["environment"][0]["value"]
     assert "gitlab_rails['smtp_enable'] = false" in config
     assert "gitlab_rails['object_store']['objects']['uploads']['enabled'] = false" in config
+    # Operations follow: no mail without SMTP, RDS-instance alarms and backups.
+    assert resources(alternative, "aws_sesv2_email_identity") == resources(alternative, "aws_iam_user") == {}
+    assert "ses_smtp_user_name" not in alternative["output"]
+    instance = next(iter(resources(alternative, "aws_db_instance")))
+    assert only(alternative, "aws_backup_selection")["resources"][1] == f"${{aws_db_instance.{instance}.arn}}"
+    storage = [
+        a
+        for a in resources(alternative, "aws_cloudwatch_metric_alarm").values()
+        if a.get("metric_name") == "FreeStorageSpace"
+    ]
+    assert [a["dimensions"] for a in storage] == [
+        {"DBInstanceIdentifier": f"${{aws_db_instance.{instance}.identifier}}"}
+    ]
 
 
 def test_load_balancers_admit_the_vpn_and_every_target_vpc(stack: dict[str, Any], synthesis: Synthesis) -> None:
@@ -363,3 +383,177 @@ def test_ssh_host_name_resolves_to_the_ssh_load_balancer(stack: dict[str, Any]) 
     record = by_path(stack, "aws_route53_record", "gitlab-ssh-dns/alias")
     assert record["zone_id"] == ref(stack, "aws_route53_zone", "gitlab-ssh-dns/zone", "zone_id")
     assert record["alias"]["name"] == ref(stack, "aws_lb", "gitlab-ssh-nlb/nlb", "dns_name")
+
+
+# --- Operations (issue: SES mail, alarms and dashboard, AWS Backup) ---
+
+OPERATIONS_STATEFUL = {
+    # Recovery points live in the vaults; their keys decrypt them.
+    ("aws_backup_vault", "backup/vault"): "aws_backup_vault.backup_vault_A3268EAD",
+    ("aws_backup_vault", "backup/copy-vault"): "aws_backup_vault.backup_copy-vault_9A07FDFE",
+    ("aws_kms_key", "backup/vault-key/key"): "aws_kms_key.backup_vault-key_40A72ACE",
+    ("aws_kms_key", "backup/copy-vault-key/key"): "aws_kms_key.backup_copy-vault-key_E36EFCBF",
+    ("aws_kms_key", "monitoring/topic-key/key"): "aws_kms_key.monitoring_topic-key_B1DDEF70",
+}
+ALARMS = {
+    "alb-5xx": "HTTPCode_ELB_5XX_Count",
+    "target-5xx": "HTTPCode_Target_5XX_Count",
+    "unhealthy-target": "UnHealthyHostCount",
+    "latency": "TargetResponseTime",
+    "ecs-cpu": "CPUUtilization",
+    "ecs-memory": "MemoryUtilization",
+    "no-running-task": "RunningTaskCount",
+    "db-cpu": "CPUUtilization",
+    "db-connections": "DatabaseConnections",
+    "db-freeable-memory": "FreeableMemory",
+    "efs-throughput": None,  # metric math over MeteredIOBytes and PermittedThroughput
+    "efs-replication-lag": "TimeSinceLastSync",
+    "vpn-auth-failures": "AuthenticationFailures",
+}
+
+
+def test_operations_stateful_addresses_are_pinned_and_protected(stack: dict[str, Any]) -> None:
+    for (kind, construct_path), pinned in OPERATIONS_STATEFUL.items():
+        assert address(stack, kind, construct_path) == pinned
+        assert by_path(stack, kind, construct_path)["lifecycle"]["prevent_destroy"] is True, pinned
+
+
+def test_each_alarm_watches_gitlabs_resources_and_notifies_the_topic(stack: dict[str, Any]) -> None:
+    topic = ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
+    alarms = {
+        path(body).rsplit("/alarm-", 1)[1]: body for body in resources(stack, "aws_cloudwatch_metric_alarm").values()
+    }
+    assert set(alarms) == set(ALARMS)
+    for key, metric in ALARMS.items():
+        body = alarms[key]
+        assert body["alarm_name"] == f"gitlab-tooling-{key}"
+        assert body.get("metric_name") == metric, key
+        assert (body["alarm_actions"], body["ok_actions"]) == ([topic], [topic]), key
+    alb = ref(stack, "aws_lb", "gitlab-alb/alb", "arn_suffix")
+    assert alarms["alb-5xx"]["dimensions"] == {"LoadBalancer": alb}
+    assert alarms["unhealthy-target"]["dimensions"]["TargetGroup"] == ref(
+        stack, "aws_lb_target_group", "gitlab-alb/target-group", "arn_suffix"
+    )
+    service = {
+        "ClusterName": ref(stack, "aws_ecs_cluster", "gitlab-service/cluster", "name"),
+        "ServiceName": ref(stack, "aws_ecs_service", "gitlab-service/service", "name"),
+    }
+    for key in ("ecs-cpu", "ecs-memory", "no-running-task"):
+        assert alarms[key]["dimensions"] == service, key
+    cluster = ref(stack, "aws_rds_cluster", "gitlab-database/cluster", "cluster_identifier")
+    for key in ("db-cpu", "db-connections", "db-freeable-memory"):
+        assert alarms[key]["dimensions"] == {"DBClusterIdentifier": cluster, "Role": "WRITER"}, key
+    efs = ref(stack, "aws_efs_file_system", "gitlab-storage/file-system", "id")
+    metrics = [q["metric"] for q in alarms["efs-throughput"]["metric_query"] if "metric" in q]
+    assert [(m["metric_name"], m["dimensions"]) for m in metrics] == [
+        ("MeteredIOBytes", {"FileSystemId": efs}),
+        ("PermittedThroughput", {"FileSystemId": efs}),
+    ]
+    replication = address(stack, "aws_efs_replication_configuration", "gitlab-storage/replication")
+    assert alarms["efs-replication-lag"]["dimensions"] == {
+        "FileSystemId": efs,
+        "DestinationFileSystemId": f"${{{replication}.destination[0].file_system_id}}",
+    }
+    assert alarms["vpn-auth-failures"]["dimensions"] == {
+        "Endpoint": ref(stack, "aws_ec2_client_vpn_endpoint", "client-vpn/endpoint", "id")
+    }
+    # Configured thresholds (the example sets these two; the others are defaults).
+    assert alarms["latency"]["threshold"] == 5
+    assert alarms["db-connections"]["threshold"] == 500
+
+
+def test_alarm_topic_subscribers_and_dashboard(stack: dict[str, Any]) -> None:
+    topic = only(stack, "aws_sns_topic")
+    assert topic["kms_master_key_id"] == ref(stack, "aws_kms_key", "monitoring/topic-key/key", "arn")
+    subscription = by_path(stack, "aws_sns_topic_subscription", "monitoring/subscription-ops-mail")
+    assert (subscription["protocol"], subscription["endpoint"]) == ("email", "ops@example.com")
+    dashboard = json.loads(only(stack, "aws_cloudwatch_dashboard")["dashboard_body"])
+    assert len(dashboard["widgets"][0]["properties"]["alarms"]) == len(ALARMS)
+    assert stack["output"]["alarm_topic_arn"]["value"] == ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
+
+
+def test_ses_identity_records_and_smtp_user(stack: dict[str, Any]) -> None:
+    identity = only(stack, "aws_sesv2_email_identity")
+    assert identity["email_identity"] == "example.com"  # the domain of gitlab.smtp.from_address
+    assert only(stack, "aws_sesv2_email_identity_mail_from_attributes")["mail_from_domain"] == "bounce.example.com"
+    records = [r for r in resources(stack, "aws_route53_record").values() if "/mail/" in path(r)]
+    assert sorted(r["type"] for r in records) == ["CNAME", "CNAME", "CNAME", "MX", "TXT"]
+    assert {r["zone_id"] for r in records} == {"Z0123456789EXAMPLE"}
+    assert len(stack["output"]["ses_dns_records"]["value"]) == 5
+    user = only(stack, "aws_iam_user")
+    assert stack["output"]["ses_smtp_user_name"]["value"] == ref(stack, "aws_iam_user", "mail/smtp-user", "name")
+    assert user["name"] == "gitlab-tooling-ses-smtp"
+    (statement,) = json.loads(only(stack, "aws_iam_group_policy")["policy"])["Statement"]
+    assert statement["Resource"] == "arn:aws:ses:ap-northeast-1:111111111111:identity/example.com"
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": ["gitlab@example.com"]}}
+    # The secret the runbook fills is the one the task reads.
+    secret = address(stack, "aws_secretsmanager_secret", "gitlab-service/smtp-secret")
+    assert stack["output"]["smtp_credentials_name"]["value"] == f"${{{secret}.name}}"
+    refs = {s["name"]: s["valueFrom"] for s in _container(stack)["secrets"]}
+    assert refs["GITLAB_SMTP_PASSWORD"] == f"${{{secret}.arn}}:password::"
+
+
+def test_backup_plan_covers_efs_and_the_database_and_copies_to_osaka(stack: dict[str, Any]) -> None:
+    selection = only(stack, "aws_backup_selection")
+    assert selection["resources"] == [
+        ref(stack, "aws_efs_file_system", "gitlab-storage/file-system", "arn"),
+        ref(stack, "aws_rds_cluster", "gitlab-database/cluster", "arn"),
+    ]
+    assert selection["plan_id"] == ref(stack, "aws_backup_plan", "backup/plan", "id")
+    assert selection["iam_role_arn"] == ref(stack, "aws_iam_role", "backup/role", "arn")
+    rules = {r["rule_name"]: r for r in only(stack, "aws_backup_plan")["rule"]}
+    assert set(rules) == {"daily", "monthly"}
+    assert rules["monthly"]["lifecycle"] == {"delete_after": 365}
+    copy_vault = ref(stack, "aws_backup_vault", "backup/copy-vault", "arn")
+    assert rules["monthly"]["copy_action"] == [{"destination_vault_arn": copy_vault, "lifecycle": {"delete_after": 90}}]
+    assert rules["daily"]["copy_action"][0]["lifecycle"] == {"delete_after": 35}
+    assert by_path(stack, "aws_backup_vault", "backup/copy-vault")["provider"] == "aws.ap_northeast_3"
+    notifications = only(stack, "aws_backup_vault_notifications")
+    assert notifications["sns_topic_arn"] == ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
+
+
+def test_operations_outputs_name_what_the_runbooks_use(stack: dict[str, Any]) -> None:
+    outputs = stack["output"]
+    assert outputs["ecs_service_name"]["value"] == ref(stack, "aws_ecs_service", "gitlab-service/service", "name")
+    assert outputs["efs_file_system_id"]["value"] == ref(
+        stack, "aws_efs_file_system", "gitlab-storage/file-system", "id"
+    )
+    assert outputs["database_identifier"]["value"] == ref(
+        stack, "aws_rds_cluster", "gitlab-database/cluster", "cluster_identifier"
+    )
+    assert outputs["backup_vault_name"]["value"] == ref(stack, "aws_backup_vault", "backup/vault", "name")
+    assert outputs["backup_role_arn"]["value"] == ref(stack, "aws_iam_role", "backup/role", "arn")
+    assert outputs["backup_copy_vault_arn"]["value"] == ref(stack, "aws_backup_vault", "backup/copy-vault", "arn")
+    assert outputs["dashboard_name"]["value"] == ref(
+        stack, "aws_cloudwatch_dashboard", "monitoring/dashboard", "dashboard_name"
+    )
+    assert outputs["ses_identity"]["value"] == "example.com"
+
+
+def test_operations_turned_off_and_mail_without_a_zone_plan_offline(synthesis: Synthesis, tmp_path: Path) -> None:
+    """monitoring: null, backup: null, and SES records listed instead of written: valid Terraform too."""
+    from cdktf import Testing
+
+    from config.model import Account
+    from stacks.tooling import ToolingStack
+    from tests.support.terraform import Terraform
+
+    tooling = synthesis.environments.tooling
+    operations = {"mail": {"mail_from_subdomain": "mx"}, "monitoring": None, "backup": None}
+    account = Account.model_validate({**tooling.model_dump(exclude={"operations"}), "operations": operations})
+    stack_json = Testing.synth(ToolingStack(Testing.app(), account))
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "cdk.tf.json").write_text(stack_json, encoding="utf-8")
+    run = Terraform(tmp_path / ".config").check_workspace("tooling-operations-off", source, tmp_path)
+    assert run.ok, run.report()
+    variant = json.loads(stack_json)
+    for kind in ("aws_sns_topic", "aws_cloudwatch_metric_alarm", "aws_cloudwatch_dashboard", "aws_backup_vault"):
+        assert resources(variant, kind) == {}, kind
+    assert only(variant, "aws_sesv2_email_identity")["email_identity"] == "example.com"
+    # Only the certificate's validation record is written; SES's are listed.
+    assert len([r for r in resources(variant, "aws_route53_record").values() if "alias" not in r]) == 1
+    listed = variant["output"]["ses_dns_records"]["value"]
+    assert [r["type"] for r in listed] == ["CNAME", "CNAME", "CNAME", "MX", "TXT"]
+    assert listed[3]["name"] == "mx.example.com"
+    assert not {"alarm_topic_arn", "backup_vault_name"} & set(variant["output"])

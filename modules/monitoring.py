@@ -1,0 +1,419 @@
+"""CloudWatch alarms for GitLab's load balancer, service, database, file system and VPN,
+an SNS topic (KMS) they notify, and a dashboard of the same metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
+    CloudwatchMetricAlarm,
+    CloudwatchMetricAlarmMetricQuery,
+    CloudwatchMetricAlarmMetricQueryMetric,
+)
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from constructs import Construct
+
+from modules.kms_key import KmsKey, KmsKeyProps
+from modules.naming import Namer
+from modules.policy import document, statement
+
+MIB = 1024**2
+GIB = 1024**3
+# Services that publish to the topic; an encrypted topic needs their use of the key
+# ("Encryption at rest", Amazon SNS Developer Guide: CloudWatch alarms and AWS
+# Backup notifications need a customer managed key that grants them).
+PUBLISHERS = ("cloudwatch.amazonaws.com", "backup.amazonaws.com")
+
+
+@dataclass(frozen=True)
+class AlarmThresholds:
+    """When each alarm fires; see ``config.operations.Thresholds`` for the meaning."""
+
+    alb_5xx_count: int = 10
+    alb_latency_seconds: float = 5.0
+    unhealthy_minutes: int = 20
+    ecs_cpu_percent: int = 85
+    ecs_memory_percent: int = 90
+    task_missing_minutes: int = 15
+    database_cpu_percent: int = 80
+    database_connections: int = 500
+    database_free_storage_gib: int = 10
+    database_freeable_memory_mib: int = 512
+    efs_throughput_percent: int = 80
+    efs_burst_credit_gib: int = 180
+    efs_replication_lag_minutes: int = 60
+    vpn_authentication_failures: int = 20
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One CloudWatch metric with its statistic (``p95`` etc. for percentiles)."""
+
+    namespace: str
+    name: str
+    dimensions: Mapping[str, str]
+    statistic: str
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """One alarm: ``metrics`` holds one metric, or several combined by ``expression``
+    (metric math over ids m0, m1, ...)."""
+
+    description: str
+    metrics: tuple[Metric, ...]
+    comparison: str
+    threshold: float
+    period: int
+    evaluation_periods: int
+    treat_missing_data: str = "notBreaching"
+    expression: str | None = None
+
+
+@dataclass(frozen=True)
+class MonitoringProps:
+    """Inputs of ``Monitoring``.
+
+    Identifiers are what CloudWatch uses as dimensions: the ALB's and target group's
+    ``arn_suffix``, the ECS cluster and service names, the Aurora cluster or RDS
+    instance identifier, the file system ID and, optionally, the Client VPN endpoint.
+    ``efs_replica_file_system_id``: the EFS replica in another region, whose lag is
+    watched. ``subscriptions``: name -> (protocol, endpoint).
+    """
+
+    namer: Namer
+    account_id: str
+    region: str
+    load_balancer_arn_suffix: str
+    target_group_arn_suffix: str
+    cluster_name: str
+    service_name: str
+    database_identifier: str
+    file_system_id: str
+    partition: str = "aws"
+    database_engine: Literal["aurora-postgresql", "postgres"] = "aurora-postgresql"
+    efs_throughput_mode: Literal["elastic", "provisioned", "bursting"] = "elastic"
+    client_vpn_endpoint_id: str | None = None
+    efs_replica_file_system_id: str | None = None
+    subscriptions: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "subscriptions", MappingProxyType(dict(self.subscriptions)))
+
+
+def _metric(namespace: str, name: str, statistic: str, **dimensions: str) -> Metric:
+    return Metric(namespace, name, MappingProxyType(dimensions), statistic)
+
+
+def alarms(props: MonitoringProps) -> dict[str, Alarm]:
+    """Every alarm, keyed by a stable name (the Terraform address and the alarm name)."""
+    t = props.thresholds
+    lb = {"LoadBalancer": props.load_balancer_arn_suffix}
+    service = {"ClusterName": props.cluster_name, "ServiceName": props.service_name}
+    found: dict[str, Alarm] = {
+        "alb-5xx": Alarm(
+            "GitLab's load balancer answered with 5xx itself (no healthy target, timeouts)",
+            (_metric("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum", **lb),),
+            "GreaterThanThreshold", t.alb_5xx_count, 300, 1,
+        ),
+        "target-5xx": Alarm(
+            "GitLab answered with 5xx (the design's post-update 500 error shows up here)",
+            (_metric("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum", **lb),),
+            "GreaterThanThreshold", t.alb_5xx_count, 300, 1,
+        ),
+        "unhealthy-target": Alarm(
+            "GitLab's target fails the /-/readiness health check",
+            (_metric("AWS/ApplicationELB", "UnHealthyHostCount", "Maximum",
+                     TargetGroup=props.target_group_arn_suffix, **lb),),
+            "GreaterThanThreshold", 0, 60, t.unhealthy_minutes,
+        ),
+        "latency": Alarm(
+            f"p95 response time of GitLab above {t.alb_latency_seconds} s",
+            (_metric("AWS/ApplicationELB", "TargetResponseTime", "p95", **lb),),
+            "GreaterThanThreshold", t.alb_latency_seconds, 300, 3,
+        ),
+        "ecs-cpu": Alarm(
+            "GitLab task CPU utilization",
+            (_metric("AWS/ECS", "CPUUtilization", "Average", **service),),
+            "GreaterThanThreshold", t.ecs_cpu_percent, 300, 3,
+        ),
+        "ecs-memory": Alarm(
+            "GitLab task memory utilization",
+            (_metric("AWS/ECS", "MemoryUtilization", "Average", **service),),
+            "GreaterThanThreshold", t.ecs_memory_percent, 300, 3,
+        ),
+        # Container Insights (on for the cluster) publishes the count every minute;
+        # no data at all is as bad as zero.
+        "no-running-task": Alarm(
+            "No GitLab task is running",
+            (_metric("ECS/ContainerInsights", "RunningTaskCount", "Maximum", **service),),
+            "LessThanThreshold", 1, 60, t.task_missing_minutes, treat_missing_data="breaching",
+        ),
+    }  # fmt: skip
+    found.update(_database_alarms(props))
+    found.update(_efs_alarms(props))
+    if props.client_vpn_endpoint_id is not None:
+        found["vpn-auth-failures"] = Alarm(
+            "Client VPN authentication failures (expired certificates, revoked users, guessing)",
+            (_metric("AWS/ClientVPN", "AuthenticationFailures", "Sum", Endpoint=props.client_vpn_endpoint_id),),
+            "GreaterThanThreshold",
+            t.vpn_authentication_failures,
+            300,
+            1,
+        )
+    return found
+
+
+def _database_alarms(props: MonitoringProps) -> dict[str, Alarm]:
+    t = props.thresholds
+    # Aurora publishes per cluster and role, which follows the writer across
+    # failovers ("Amazon CloudWatch metrics for Amazon Aurora", Aurora User Guide).
+    dims = (
+        {"DBClusterIdentifier": props.database_identifier, "Role": "WRITER"}
+        if props.database_engine == "aurora-postgresql"
+        else {"DBInstanceIdentifier": props.database_identifier}
+    )
+    found = {
+        "db-cpu": Alarm(
+            "Database writer CPU utilization",
+            (_metric("AWS/RDS", "CPUUtilization", "Average", **dims),),
+            "GreaterThanThreshold", t.database_cpu_percent, 300, 3,
+        ),
+        "db-connections": Alarm(
+            "Open database connections",
+            (_metric("AWS/RDS", "DatabaseConnections", "Maximum", **dims),),
+            "GreaterThanThreshold", t.database_connections, 300, 2,
+        ),
+        "db-freeable-memory": Alarm(
+            "Database writer freeable memory",
+            (_metric("AWS/RDS", "FreeableMemory", "Minimum", **dims),),
+            "LessThanThreshold", t.database_freeable_memory_mib * MIB, 300, 3,
+        ),
+    }  # fmt: skip
+    # Aurora's cluster volume grows by itself; only an RDS instance can run out of storage.
+    if props.database_engine == "postgres":
+        found["db-free-storage"] = Alarm(
+            "Database free storage",
+            (_metric("AWS/RDS", "FreeStorageSpace", "Minimum", **dims),),
+            "LessThanThreshold",
+            t.database_free_storage_gib * GIB,
+            300,
+            1,
+        )
+    return found
+
+
+def _efs_alarms(props: MonitoringProps) -> dict[str, Alarm]:
+    t = props.thresholds
+    fs = {"FileSystemId": props.file_system_id}
+    found: dict[str, Alarm] = {}
+    if props.efs_replica_file_system_id is not None:
+        # Seconds since the replica last had every change of the source; EFS aims at
+        # minutes ("Monitoring replication status", EFS User Guide).
+        found["efs-replication-lag"] = Alarm(
+            "EFS replica behind the file system",
+            (
+                _metric("AWS/EFS", "TimeSinceLastSync", "Maximum",
+                        DestinationFileSystemId=props.efs_replica_file_system_id, **fs),
+            ),
+            "GreaterThanThreshold", t.efs_replication_lag_minutes * 60, 300, 3,
+        )  # fmt: skip
+    if props.efs_throughput_mode == "bursting":
+        found["efs-burst-credits"] = Alarm(
+            "EFS burst credits running out (throughput falls to the baseline)",
+            (_metric("AWS/EFS", "BurstCreditBalance", "Minimum", **fs),),
+            "LessThanThreshold",
+            t.efs_burst_credit_gib * GIB,
+            300,
+            1,
+        )
+        return found
+    # Elastic and provisioned throughput have no credits; what can run out is the
+    # permitted throughput. Utilization as the EFS console computes it ("Monitoring
+    # metrics with CloudWatch", EFS User Guide): metered bytes per second over
+    # PermittedThroughput (bytes per second).
+    found["efs-throughput"] = Alarm(
+        "EFS throughput close to what the file system is permitted",
+        (
+            _metric("AWS/EFS", "MeteredIOBytes", "Sum", **fs),
+            _metric("AWS/EFS", "PermittedThroughput", "Average", **fs),
+        ),
+        "GreaterThanThreshold",
+        t.efs_throughput_percent,
+        300,
+        3,
+        expression="100 * (m0 / PERIOD(m0)) / m1",
+    )
+    return found
+
+
+class Monitoring(Construct):
+    """``topic`` receives every alarm's ALARM and OK transitions; ``alarms`` by key."""
+
+    def __init__(self, scope: Construct, id_: str, props: MonitoringProps) -> None:
+        super().__init__(scope, id_)
+        namer = props.namer
+        self.key = KmsKey(
+            self,
+            "topic-key",
+            KmsKeyProps(
+                namer=namer,
+                purpose="alarms",
+                description=f"GitLab alarm topic of {namer.prefix}-{namer.workspace}",
+                account_id=props.account_id,
+                partition=props.partition,
+                # As in the services' documented key policies: no condition, since a
+                # context key the service does not send would drop alarms silently;
+                # the key encrypts this topic only.
+                service_statements=(
+                    statement(
+                        "PublishersEncryptForTheTopic",
+                        ["kms:Decrypt", "kms:GenerateDataKey*"],
+                        ["*"],
+                        principals={"Service": list(PUBLISHERS)},
+                    ),
+                ),
+            ),
+        )
+        self.topic = SnsTopic(self, "topic", name=namer.name("sns", "gitlab-alarms"), kms_master_key_id=self.key.arn)
+        topic_arn = self.topic.arn
+        SnsTopicPolicy(
+            self,
+            "topic-policy",
+            arn=topic_arn,
+            policy=document(
+                [
+                    statement(
+                        "AccountManagesTopic",
+                        [
+                            "sns:GetTopicAttributes",
+                            "sns:SetTopicAttributes",
+                            "sns:Subscribe",
+                            "sns:ListSubscriptionsByTopic",
+                            "sns:Publish",
+                        ],
+                        [topic_arn],
+                        principals={"AWS": f"arn:{props.partition}:iam::{props.account_id}:root"},
+                    ),
+                    statement(
+                        "AlarmsOfThisAccountPublish",
+                        ["sns:Publish"],
+                        [topic_arn],
+                        principals={"Service": "cloudwatch.amazonaws.com"},
+                        conditions={"StringEquals": {"aws:SourceAccount": props.account_id}},
+                    ),
+                    # The statement AWS Backup documents for vault notifications
+                    # ("Notification options with AWS Backup"): a vault names the topic.
+                    statement(
+                        "BackupVaultNotificationsPublish",
+                        ["sns:Publish"],
+                        [topic_arn],
+                        principals={"Service": "backup.amazonaws.com"},
+                    ),
+                ]
+            ),
+        )
+        self.subscriptions = {
+            name: SnsTopicSubscription(self, f"subscription-{name}", topic_arn=topic_arn, protocol=p, endpoint=e)
+            for name, (p, e) in props.subscriptions.items()
+        }
+        self.definitions = alarms(props)
+        self.alarms = {key: self._alarm(props, key, alarm) for key, alarm in self.definitions.items()}
+        self.dashboard = CloudwatchDashboard(
+            self,
+            "dashboard",
+            dashboard_name=namer.name("cloudwatch", "gitlab"),
+            dashboard_body=self._dashboard(props),
+        )
+
+    def _alarm(self, props: MonitoringProps, key: str, alarm: Alarm) -> CloudwatchMetricAlarm:
+        common: dict[str, Any] = {
+            "alarm_name": props.namer.name("cloudwatch", key),
+            "alarm_description": alarm.description,
+            "comparison_operator": alarm.comparison,
+            "threshold": alarm.threshold,
+            "evaluation_periods": alarm.evaluation_periods,
+            "treat_missing_data": alarm.treat_missing_data,
+            "alarm_actions": [self.topic.arn],
+            "ok_actions": [self.topic.arn],
+        }
+        if alarm.expression is None:
+            (metric,) = alarm.metrics
+            percentile = metric.statistic.startswith("p")
+            return CloudwatchMetricAlarm(
+                self,
+                f"alarm-{key}",
+                namespace=metric.namespace,
+                metric_name=metric.name,
+                dimensions=dict(metric.dimensions),
+                period=alarm.period,
+                statistic=None if percentile else metric.statistic,
+                extended_statistic=metric.statistic if percentile else None,
+                **common,
+            )
+        queries = [
+            CloudwatchMetricAlarmMetricQuery(id="e0", expression=alarm.expression, label=key, return_data=True),
+            *(
+                CloudwatchMetricAlarmMetricQuery(
+                    id=f"m{index}",
+                    metric=CloudwatchMetricAlarmMetricQueryMetric(
+                        namespace=metric.namespace,
+                        metric_name=metric.name,
+                        dimensions=dict(metric.dimensions),
+                        stat=metric.statistic,
+                        period=alarm.period,
+                    ),
+                )
+                for index, metric in enumerate(alarm.metrics)
+            ),
+        ]
+        return CloudwatchMetricAlarm(self, f"alarm-{key}", metric_query=queries, **common)
+
+    def _dashboard(self, props: MonitoringProps) -> str:
+        width, height = 8, 6
+        widgets: list[dict[str, Any]] = [
+            {
+                "type": "alarm",
+                "x": 0,
+                "y": 0,
+                "width": 24,
+                "height": 4,
+                "properties": {"title": "GitLab alarms", "alarms": [a.arn for a in self.alarms.values()]},
+            }
+        ]
+        for index, (key, alarm) in enumerate(self.definitions.items()):
+            metrics: list[list[Any]] = []
+            if alarm.expression is not None:
+                metrics.append([{"expression": alarm.expression, "label": key, "id": "e0"}])
+            for number, metric in enumerate(alarm.metrics):
+                options: dict[str, Any] = {"stat": metric.statistic}
+                if alarm.expression is not None:
+                    options |= {"id": f"m{number}", "visible": False}
+                flat = [part for pair in metric.dimensions.items() for part in pair]
+                metrics.append([metric.namespace, metric.name, *flat, options])
+            widgets.append(
+                {
+                    "type": "metric",
+                    "x": (index % 3) * width,
+                    "y": 4 + (index // 3) * height,
+                    "width": width,
+                    "height": height,
+                    "properties": {
+                        "title": alarm.description,
+                        "region": props.region,
+                        "view": "timeSeries",
+                        "period": alarm.period,
+                        "metrics": metrics,
+                        "annotations": {"horizontal": [{"label": key, "value": alarm.threshold}]},
+                    },
+                }
+            )
+        return json.dumps({"widgets": widgets}, sort_keys=True)

@@ -1,0 +1,192 @@
+"""Monitoring construct: encrypted topic and its subscribers, each alarm's metric and action, the dashboard."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from cdktf import TerraformStack, Testing
+
+from modules.monitoring import GIB, MIB, AlarmThresholds, Monitoring, MonitoringProps
+from modules.naming import Namer
+from tests.support.synth import by_path, only, policy, ref, resources, synth_stack
+
+COMMON = {"alb-5xx", "target-5xx", "unhealthy-target", "latency", "ecs-cpu", "ecs-memory", "no-running-task"}
+DATABASE = {"db-cpu", "db-connections", "db-freeable-memory"}
+
+
+def synth(**changes: Any) -> dict[str, Any]:
+    app = Testing.app()
+    scope = TerraformStack(app, "test")
+    values: dict[str, Any] = {
+        "namer": Namer("acme", "tooling"),
+        "account_id": "123456789012",
+        "region": "eu-west-1",
+        "load_balancer_arn_suffix": "app/gitlab/abc",
+        "target_group_arn_suffix": "targetgroup/gitlab/def",
+        "cluster_name": "acme-tooling-gitlab",
+        "service_name": "acme-tooling-gitlab",
+        "database_identifier": "acme-tooling-gitlab",
+        "file_system_id": "fs-123",
+    }
+    Monitoring(scope, "monitoring", MonitoringProps(**(values | changes)))
+    return synth_stack(scope)
+
+
+@pytest.fixture(scope="module")
+def stack() -> dict[str, Any]:
+    return synth(
+        client_vpn_endpoint_id="cvpn-endpoint-1",
+        subscriptions={"ops": ("email", "ops@example.com"), "queue": ("sqs", "arn:aws:sqs:eu-west-1:1:q")},
+        thresholds=AlarmThresholds(alb_latency_seconds=2.5, database_connections=300, task_missing_minutes=20),
+    )
+
+
+def alarm(stack: dict[str, Any], key: str) -> dict[str, Any]:
+    return by_path(stack, "aws_cloudwatch_metric_alarm", f"monitoring/alarm-{key}")
+
+
+def test_topic_is_encrypted_with_a_key_its_publishers_may_use(stack: dict[str, Any]) -> None:
+    topic = only(stack, "aws_sns_topic")
+    assert topic["name"] == "acme-tooling-gitlab-alarms"
+    key = next(iter(resources(stack, "aws_kms_key")))
+    assert topic["kms_master_key_id"] == f"${{aws_kms_key.{key}.arn}}"
+    grant = policy(only(stack, "aws_kms_key"))["Statement"][1]
+    assert grant["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "backup.amazonaws.com"]}
+    assert grant["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    statements = {s["Sid"]: s for s in policy(only(stack, "aws_sns_topic_policy"))["Statement"]}
+    alarms = statements["AlarmsOfThisAccountPublish"]
+    assert (alarms["Principal"], alarms["Action"]) == ({"Service": "cloudwatch.amazonaws.com"}, ["sns:Publish"])
+    assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    backup = statements["BackupVaultNotificationsPublish"]
+    assert (backup["Principal"], backup["Action"]) == ({"Service": "backup.amazonaws.com"}, ["sns:Publish"])
+    assert statements["AccountManagesTopic"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    topic_arn = ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
+    assert all(s["Resource"] == topic_arn for s in statements.values())
+
+
+def test_subscriptions_keyed_by_name(stack: dict[str, Any]) -> None:
+    ops = by_path(stack, "aws_sns_topic_subscription", "monitoring/subscription-ops")
+    assert (ops["protocol"], ops["endpoint"]) == ("email", "ops@example.com")
+    assert ops["topic_arn"] == ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
+    assert by_path(stack, "aws_sns_topic_subscription", "monitoring/subscription-queue")["protocol"] == "sqs"
+
+
+def test_every_alarm_notifies_the_topic_on_alarm_and_ok(stack: dict[str, Any]) -> None:
+    topic = ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
+    alarms = resources(stack, "aws_cloudwatch_metric_alarm").values()
+    names = {a["alarm_name"] for a in alarms}
+    assert names == {f"acme-tooling-{key}" for key in COMMON | DATABASE | {"efs-throughput", "vpn-auth-failures"}}
+    for body in alarms:
+        assert body["alarm_actions"] == [topic], body["alarm_name"]
+        assert body["ok_actions"] == [topic], body["alarm_name"]
+
+
+def test_load_balancer_alarms(stack: dict[str, Any]) -> None:
+    elb = alarm(stack, "alb-5xx")
+    assert (elb["namespace"], elb["metric_name"], elb["statistic"]) == (
+        "AWS/ApplicationELB",
+        "HTTPCode_ELB_5XX_Count",
+        "Sum",
+    )
+    assert elb["dimensions"] == {"LoadBalancer": "app/gitlab/abc"}
+    assert (elb["threshold"], elb["period"], elb["treat_missing_data"]) == (10, 300, "notBreaching")
+    assert alarm(stack, "target-5xx")["metric_name"] == "HTTPCode_Target_5XX_Count"
+    unhealthy = alarm(stack, "unhealthy-target")
+    assert unhealthy["dimensions"] == {"LoadBalancer": "app/gitlab/abc", "TargetGroup": "targetgroup/gitlab/def"}
+    assert (unhealthy["comparison_operator"], unhealthy["threshold"]) == ("GreaterThanThreshold", 0)
+    assert unhealthy["evaluation_periods"] * unhealthy["period"] == 20 * 60
+    latency = alarm(stack, "latency")
+    assert (latency["metric_name"], latency["extended_statistic"], latency["threshold"]) == (
+        "TargetResponseTime",
+        "p95",
+        2.5,
+    )
+    assert "statistic" not in latency
+
+
+def test_service_alarms_and_a_missing_task(stack: dict[str, Any]) -> None:
+    service = {"ClusterName": "acme-tooling-gitlab", "ServiceName": "acme-tooling-gitlab"}
+    for key, metric, threshold in (("ecs-cpu", "CPUUtilization", 85), ("ecs-memory", "MemoryUtilization", 90)):
+        body = alarm(stack, key)
+        assert (body["namespace"], body["metric_name"], body["threshold"]) == ("AWS/ECS", metric, threshold)
+        assert body["dimensions"] == service
+    missing = alarm(stack, "no-running-task")
+    assert (missing["namespace"], missing["metric_name"]) == ("ECS/ContainerInsights", "RunningTaskCount")
+    assert (missing["comparison_operator"], missing["threshold"]) == ("LessThanThreshold", 1)
+    assert missing["treat_missing_data"] == "breaching"
+    assert missing["evaluation_periods"] * missing["period"] == 20 * 60  # configured minutes
+
+
+def test_aurora_alarms_follow_the_writer_and_skip_storage(stack: dict[str, Any]) -> None:
+    writer = {"DBClusterIdentifier": "acme-tooling-gitlab", "Role": "WRITER"}
+    for key in DATABASE:
+        assert alarm(stack, key)["dimensions"] == writer, key
+    assert alarm(stack, "db-connections")["threshold"] == 300
+    memory = alarm(stack, "db-freeable-memory")
+    assert (memory["comparison_operator"], memory["threshold"]) == ("LessThanThreshold", 512 * MIB)
+    names = [a["alarm_name"] for a in resources(stack, "aws_cloudwatch_metric_alarm").values()]
+    assert not any(name.endswith("db-free-storage") for name in names)
+
+
+def test_rds_instance_alarms_include_free_storage() -> None:
+    stack = synth(database_engine="postgres")
+    storage = alarm(stack, "db-free-storage")
+    assert storage["dimensions"] == {"DBInstanceIdentifier": "acme-tooling-gitlab"}
+    assert (storage["metric_name"], storage["threshold"]) == ("FreeStorageSpace", 10 * GIB)
+    assert alarm(stack, "db-cpu")["dimensions"] == {"DBInstanceIdentifier": "acme-tooling-gitlab"}
+    assert not any("vpn" in a["alarm_name"] for a in resources(stack, "aws_cloudwatch_metric_alarm").values())
+
+
+def test_elastic_efs_watches_throughput_utilization_not_credits(stack: dict[str, Any]) -> None:
+    body = alarm(stack, "efs-throughput")
+    assert "metric_name" not in body
+    queries = {q["id"]: q for q in body["metric_query"]}
+    assert queries["e0"]["expression"] == "100 * (m0 / PERIOD(m0)) / m1"
+    assert queries["e0"]["return_data"] is True
+    assert (queries["m0"]["metric"]["metric_name"], queries["m0"]["metric"]["stat"]) == ("MeteredIOBytes", "Sum")
+    assert queries["m1"]["metric"]["metric_name"] == "PermittedThroughput"
+    assert queries["m1"]["metric"]["dimensions"] == {"FileSystemId": "fs-123"}
+    assert body["threshold"] == 80
+
+
+def test_bursting_efs_watches_credits() -> None:
+    stack = synth(efs_throughput_mode="bursting")
+    credits = alarm(stack, "efs-burst-credits")
+    assert (credits["metric_name"], credits["comparison_operator"]) == ("BurstCreditBalance", "LessThanThreshold")
+    names = [a["alarm_name"] for a in resources(stack, "aws_cloudwatch_metric_alarm").values()]
+    assert not any(name.endswith(("efs-throughput", "efs-replication-lag")) for name in names)
+
+
+def test_replica_lag_is_watched_with_a_replica() -> None:
+    stack = synth(efs_replica_file_system_id="fs-replica", thresholds=AlarmThresholds(efs_replication_lag_minutes=30))
+    lag = alarm(stack, "efs-replication-lag")
+    assert (lag["metric_name"], lag["statistic"], lag["threshold"]) == ("TimeSinceLastSync", "Maximum", 30 * 60)
+    assert lag["dimensions"] == {"FileSystemId": "fs-123", "DestinationFileSystemId": "fs-replica"}
+
+
+def test_client_vpn_alarm(stack: dict[str, Any]) -> None:
+    vpn = alarm(stack, "vpn-auth-failures")
+    assert (vpn["namespace"], vpn["metric_name"]) == ("AWS/ClientVPN", "AuthenticationFailures")
+    assert vpn["dimensions"] == {"Endpoint": "cvpn-endpoint-1"}
+
+
+def test_dashboard_shows_every_alarm_and_its_metric(stack: dict[str, Any]) -> None:
+    dashboard = only(stack, "aws_cloudwatch_dashboard")
+    assert dashboard["dashboard_name"] == "acme-tooling-gitlab"
+    body = json.loads(dashboard["dashboard_body"])
+    status, *graphs = body["widgets"]
+    alarms = resources(stack, "aws_cloudwatch_metric_alarm")
+    assert sorted(status["properties"]["alarms"]) == sorted(
+        f"${{aws_cloudwatch_metric_alarm.{name}.arn}}" for name in alarms
+    )
+    assert len(graphs) == len(alarms)
+    titles = {g["properties"]["title"] for g in graphs}
+    assert titles == {a["alarm_description"] for a in alarms.values()}
+    assert all(g["properties"]["region"] == "eu-west-1" for g in graphs)
+    efs = next(g for g in graphs if isinstance(g["properties"]["metrics"][0][0], dict))
+    assert efs["properties"]["metrics"][0][0]["expression"] == "100 * (m0 / PERIOD(m0)) / m1"
+    assert efs["properties"]["metrics"][1][-1] == {"id": "m0", "stat": "Sum", "visible": False}
+    positions = {(g["x"], g["y"]) for g in graphs}
+    assert len(positions) == len(graphs)  # no two graphs on top of each other
