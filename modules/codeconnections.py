@@ -24,13 +24,33 @@ def use_connection_action(connection_arn: str) -> str:
     """``<service>:UseConnection`` with the service of the connection's ARN.
 
     Connections made through the older API have ``codestar-connections`` ARNs,
-    newer ones ``codeconnections``; IAM matches the action's prefix against the
-    ARN's ("Service prefix update", AWS CodeConnections User Guide). The provider
-    decides which at apply time, so for an unknown ARN Terraform derives it.
+    newer ones ``codeconnections``; "the service prefix needs to match that of the
+    resource" in an IAM policy ("Connections rename - Summary of changes",
+    Developer Tools console User Guide). The provider decides which at apply time,
+    so for an unknown ARN Terraform derives it.
     """
     if Token.is_unresolved(connection_arn):
         return Fn.join(":", [Fn.element(Fn.split(":", connection_arn), 2), "UseConnection"])
     return f"{connection_arn.split(':')[2]}:UseConnection"
+
+
+def console_url(arn: str, account_id: str, region: str, kind: str) -> str:
+    """The Developer Tools console page of a host (``kind`` "hosts") or a connection
+    (``kind`` "connections"), from its ARN.
+
+    Since the rename the console's detail pages name the ARN's service, as the IAM
+    prefix does: ``codesuite/settings/<account>/<region>/<service>/connections/<id>``
+    for a connection; a host's page takes the same form with ``hosts/<name>-<id>``.
+    AWS documents only the entry page (https://console.aws.amazon.com/codesuite/settings/connections,
+    "View host details"), which docs/pipelines.md gives as the fallback.
+    Derived by Terraform for an unknown ARN.
+    """
+    base = f"https://{region}.console.aws.amazon.com/codesuite/settings/{account_id}/{region}/"
+    query = f"?region={region}"
+    if Token.is_unresolved(arn):
+        service, resource = Fn.element(Fn.split(":", arn), 2), Fn.element(Fn.split("/", arn), 1)
+        return Fn.join("", [base, service, f"/{kind}/", resource, query])
+    return f"{base}{arn.split(':')[2]}/{kind}/{arn.split('/', 1)[1]}{query}"
 
 
 @dataclass(frozen=True)
@@ -109,17 +129,8 @@ class CodeConnections(Construct):
             host_arn=self.host.arn,
         )
         self._action: TerraformLocal | None = None
-        console = (
-            f"https://{props.region}.console.aws.amazon.com/codesuite/settings/{props.account_id}/{props.region}"
-            "/connections"
-        )
-        resource_id = 1  # arn:...:host/<name-id> and arn:...:connection/<id>
-        self.host_console_url = Fn.join(
-            "", [f"{console}/hosts/", Fn.element(Fn.split("/", self.host.arn), resource_id), f"?region={props.region}"]
-        )
-        self.connection_console_url = Fn.join(
-            "", [f"{console}/", Fn.element(Fn.split("/", self.connection.arn), resource_id), f"?region={props.region}"]
-        )
+        self.host_console_url = console_url(self.host.arn, props.account_id, props.region, "hosts")
+        self.connection_console_url = console_url(self.connection.arn, props.account_id, props.region, "connections")
 
     @property
     def connection_arn(self) -> str:

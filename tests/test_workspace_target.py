@@ -111,9 +111,14 @@ def test_host_reaches_gitlab_from_the_vpc_over_https_only(synthesis: Synthesis, 
 @pytest.mark.parametrize("workspace", TARGETS)
 def test_console_urls_and_connection_are_outputs(synthesis: Synthesis, workspace: str) -> None:
     outputs = synthesis.stacks[workspace]["output"]
-    assert "/connections/hosts/" in outputs["codeconnections_host_console_url"]["value"]
-    assert "aws_codestarconnections_host." in outputs["codeconnections_host_console_url"]["value"]
-    assert "aws_codestarconnections_connection." in outputs["codeconnections_connection_console_url"]["value"]
+    account = synthesis.environments.targets[workspace]
+    base = f"https://ap-northeast-1.console.aws.amazon.com/codesuite/settings/{account.account_id}/ap-northeast-1/"
+    host_url = outputs["codeconnections_host_console_url"]["value"]
+    connection_url = outputs["codeconnections_connection_console_url"]["value"]
+    assert host_url.startswith(f'${{join("", ["{base}", element(split(":", aws_codestarconnections_host.')
+    assert '"/hosts/"' in host_url
+    assert connection_url.startswith(f'${{join("", ["{base}", element(split(":", aws_codestarconnections_connection.')
+    assert '"/connections/"' in connection_url
     assert outputs["pipeline_names"]["value"] == {"webapp": f"gitlab-{workspace}-webapp"}
     status = outputs["codeconnections_status"]["value"]
     assert status["host"].endswith(".status}") and status["connection"].endswith(".connection_status}")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from cdktf import TerraformOutput, TerraformStack, Testing
 
-from modules.codeconnections import CodeConnections, CodeConnectionsProps, use_connection_action
+from modules.codeconnections import CodeConnections, CodeConnectionsProps, console_url, use_connection_action
 from modules.naming import Namer
 from tests.support.synth import only, ref, resources, synth_stack
 
@@ -69,15 +69,34 @@ def test_connection_is_on_the_host(stack: dict[str, Any]) -> None:
     assert "provider_type" not in connection  # given by the host
 
 
+def test_console_urls_name_the_arns_service_and_resource() -> None:
+    # The console's own link for a connection (AWS documents only the entry page).
+    old = "arn:aws:codestar-connections:us-west-2:384862141196:connection/f8234ecc-8990-4e63-b25a-ec36764b7701"
+    new = old.replace("codestar-connections", "codeconnections")
+    base = "https://us-west-2.console.aws.amazon.com/codesuite/settings/384862141196/us-west-2/"
+    assert console_url(new, "384862141196", "us-west-2", "connections") == (
+        f"{base}codeconnections/connections/f8234ecc-8990-4e63-b25a-ec36764b7701?region=us-west-2"
+    )
+    assert console_url(old, "384862141196", "us-west-2", "connections") == (
+        f"{base}codestar-connections/connections/f8234ecc-8990-4e63-b25a-ec36764b7701?region=us-west-2"
+    )
+    host = "arn:aws:codestar-connections:us-west-2:384862141196:host/acme-gitlab-28aef605"
+    assert console_url(host, "384862141196", "us-west-2", "hosts") == (
+        f"{base}codestar-connections/hosts/acme-gitlab-28aef605?region=us-west-2"
+    )
+
+
 def test_console_urls_point_at_host_and_connection(stack: dict[str, Any]) -> None:
-    base = "https://eu-west-1.console.aws.amazon.com/codesuite/settings/222222222222/eu-west-1/connections/"
-    host_url = stack["output"]["host_url"]["value"]
-    connection_url = stack["output"]["connection_url"]["value"]
-    assert f'"{base}hosts/"' in host_url
-    assert 'split("/", ' + ref(stack, "aws_codestarconnections_host", "host", "arn")[2:-1] in host_url
-    assert f'"{base}"' in connection_url
-    assert "aws_codestarconnections_connection." in connection_url
-    assert "?region=eu-west-1" in connection_url
+    base = "https://eu-west-1.console.aws.amazon.com/codesuite/settings/222222222222/eu-west-1/"
+    for output, resource, kind in (
+        ("host_url", ref(stack, "aws_codestarconnections_host", "host", "arn"), "hosts"),
+        ("connection_url", ref(stack, "aws_codestarconnections_connection", "connection", "arn"), "connections"),
+    ):
+        arn = resource[2:-1]
+        assert stack["output"][output]["value"] == (
+            f'${{join("", ["{base}", element(split(":", {arn}), 2), "/{kind}/", '
+            f'element(split("/", {arn}), 1), "?region=eu-west-1"])}}'
+        )
 
 
 def test_use_connection_prefix_follows_the_arn_service(stack: dict[str, Any]) -> None:
