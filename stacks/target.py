@@ -72,7 +72,6 @@ class TargetStack(AccountStack):
         # between the workspaces. An alias to a load balancer of another account is
         # allowed ("Creating records by using the Amazon Route 53 console", Route 53 guide).
         assert tooling.account.gitlab_hostname is not None
-        alias = tooling.exports_gitlab_alias
         self.gitlab_dns = PrivateDns(
             self,
             "gitlab-dns",
@@ -81,8 +80,8 @@ class TargetStack(AccountStack):
                 hostname=tooling.account.gitlab_hostname,
                 vpc_id=self.network.vpc.id,
                 region=self.account.region,
-                alias_dns_name=self.tooling.get(outputs.GITLAB_ALB_DNS_NAME) if alias else None,
-                alias_zone_id=self.tooling.get(outputs.GITLAB_ALB_ZONE_ID) if alias else None,
+                alias_dns_name=self.tooling.get(outputs.GITLAB_ALB_DNS_NAME),
+                alias_zone_id=self.tooling.get(outputs.GITLAB_ALB_ZONE_ID),
             ),
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 
 from config.backend import S3BackendSettings
@@ -12,6 +13,7 @@ from config.transit import TransitGatewayConfig
 from modules.client_vpn import ClientVpn, ClientVpnProps
 from modules.network import Network
 from modules.private_dns import PrivateDns, PrivateDnsProps
+from modules.ssh_load_balancer import SSH_PORT
 from modules.transit_attachment import TransitAttachment, TransitAttachmentProps
 from modules.transit_hub import TransitHub, TransitHubProps
 from modules.transit_routing import TransitRouting, TransitRoutingProps
@@ -49,8 +51,9 @@ class ToolingStack(AccountStack):
         )
         self.operations = add_operations(self, self.gitlab, self.client_vpn)
         balancer = self.gitlab.load_balancer
-        self.gitlab_dns = self.name_resolution(alias_dns_name=balancer.dns_name, alias_zone_id=balancer.zone_id)
+        self.gitlab_dns = self._name_resolution(alias_dns_name=balancer.dns_name, alias_zone_id=balancer.zone_id)
         self.ssh_dns = self._ssh_name_resolution()
+        self._client_vpn_ssh()
 
     def _transit_hub(self) -> None:
         config = self.transit_config
@@ -138,9 +141,9 @@ class ToolingStack(AccountStack):
         outputs.CLIENT_VPN_SECURITY_GROUP_ID.export(self, vpn.security_group_id)
         return vpn
 
-    def name_resolution(self, alias_dns_name: str | None = None, alias_zone_id: str | None = None) -> PrivateDns:
+    def _name_resolution(self, alias_dns_name: str, alias_zone_id: str) -> PrivateDns:
         """GitLab's host name inside the tooling VPC (and so for VPN clients, whose DNS
-        server is this VPC's resolver). With a load balancer given, its DNS name and zone
+        server is this VPC's resolver), aliasing the load balancer; its DNS name and zone
         are also exported for the target workspaces' own zones."""
         assert self.account.gitlab_hostname is not None, "config.checks requires it on the tooling account"
         dns = PrivateDns(
@@ -155,11 +158,27 @@ class ToolingStack(AccountStack):
                 alias_zone_id=alias_zone_id,
             ),
         )
-        self.exports_gitlab_alias = alias_dns_name is not None and alias_zone_id is not None
-        if alias_dns_name is not None and alias_zone_id is not None:
-            outputs.GITLAB_ALB_DNS_NAME.export(self, alias_dns_name)
-            outputs.GITLAB_ALB_ZONE_ID.export(self, alias_zone_id)
+        outputs.GITLAB_ALB_DNS_NAME.export(self, alias_dns_name)
+        outputs.GITLAB_ALB_ZONE_ID.export(self, alias_zone_id)
         return dns
+
+    def _client_vpn_ssh(self) -> None:
+        """The endpoint's security group filters what VPN users reach (its egress rules,
+        "Security groups", AWS Client VPN Administrator Guide): HTTPS comes with the
+        construct; git over SSH is allowed to the SSH load balancer's group only."""
+        nlb = self.gitlab.ssh_load_balancer
+        if self.client_vpn is None or nlb is None:
+            return
+        VpcSecurityGroupEgressRule(
+            self,
+            "client-vpn-ssh-to-gitlab",
+            security_group_id=self.client_vpn.security_group_id,
+            ip_protocol="tcp",
+            from_port=SSH_PORT,
+            to_port=SSH_PORT,
+            referenced_security_group_id=nlb.security_group.id,
+            description="VPN users to git over SSH on GitLab's NLB",
+        )
 
     def _ssh_name_resolution(self) -> PrivateDns | None:
         """The SSH clone host name, for people on the VPN (whose resolver is this VPC's).

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from config.loader import load_environments
+from config.transit import TransitGatewayConfig
 from tests.test_config import TARGET, TOOLING, only_problem, problems, write
 
 CERT = "arn:aws:acm:ap-northeast-1:111111111111:certificate/00000000-0000-0000-0000-00000000000"
@@ -27,6 +28,9 @@ def vpn(cidr: str = "10.250.0.0/22", extra: str = "") -> str:
 def test_defaults_and_a_valid_vpn(tmp_path: Path) -> None:
     env = load_environments(write(tmp_path / "e", tooling=vpn(), a=TARGET))
     assert env.tooling.transit_gateway is None  # the stack uses TransitGatewayConfig() then
+    defaults = TransitGatewayConfig()  # type: ignore[call-arg]
+    assert defaults.auto_accept_shared_attachments is False
+    assert (defaults.share_mode, defaults.amazon_side_asn) == ("organization", 64512)
     assert env.tooling.client_vpn is not None
     assert env.tooling.client_vpn.authentication.type == "mutual-tls"
     assert env.tooling.client_vpn.split_tunnel is True

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from config.loader import load_environments
+from stacks.atlantis import render
 from tests.conftest import EXAMPLE
-from tests.support.synth import only, resources
+from tests.support.synth import by_path, only, policy, ref, resources
+from tests.support.terraform import Terraform, remote_state_fixtures
 from tests.support.transit import transit_reachability, vpc_routes_to_gateway
 
 QA = """\
@@ -18,6 +22,7 @@ QA = """\
 role: target
 account_id: "444444444444"
 region: ap-northeast-1
+deploy_role_arn: arn:aws:iam::444444444444:role/terraform-deploy
 network:
   vpc_cidr: 10.40.0.0/16
   availability_zones: [ap-northeast-1a, ap-northeast-1c]
@@ -32,9 +37,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dic
     environments_dir = root / "environments"
     shutil.copytree(EXAMPLE, environments_dir)
     (environments_dir / "qa.yaml").write_text(QA, encoding="utf-8")
-    app, stacks = build_app(load_environments(environments_dir), str(root / "cdktf.out"))
-    app.synth()
     out = root / "cdktf.out"
+    app, stacks = build_app(load_environments(environments_dir), str(out))
+    app.synth()
     parsed = {name: json.loads((out / "stacks" / name / "cdk.tf.json").read_text(encoding="utf-8")) for name in stacks}
     return parsed, json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
@@ -66,3 +71,50 @@ def test_new_account_is_attached_and_segmented(synthesized: tuple[dict[str, dict
     assert reach["qa"] == {"tooling"}
     assert reach["tooling"] == {"production", "qa", "staging"}
     assert reach["staging"] == {"tooling"}
+
+
+def test_gitlab_admits_and_resolves_for_the_new_account(
+    synthesized: tuple[dict[str, dict[str, Any]], dict[str, Any]],
+) -> None:
+    stacks = synthesized[0]
+    tooling, qa = stacks["tooling"], stacks["qa"]
+    alb_group = ref(tooling, "aws_security_group", "gitlab-alb/sg", "id")
+    admitted = {
+        r.get("cidr_ipv4")
+        for r in resources(tooling, "aws_vpc_security_group_ingress_rule").values()
+        if r["security_group_id"] == alb_group and r["from_port"] == 443
+    }
+    assert "10.40.0.0/16" in admitted
+    record = by_path(qa, "aws_route53_record", "gitlab-dns/alias")
+    assert record["name"] == "gitlab.example.com"
+    assert record["alias"]["name"] == "${data.terraform_remote_state.state-tooling.outputs.gitlab_alb_dns_name}"
+
+
+def test_state_grant_and_atlantis_project_follow(synthesized: tuple[dict[str, dict[str, Any]], dict[str, Any]]) -> None:
+    # Generated from the new file too: re-apply the bootstrap and run `make atlantis` (docs/network.md).
+    stacks, manifest = synthesized
+    bucket = by_path(stacks["bootstrap"], "aws_s3_bucket_policy", "state/bucket/policy")
+    role = "arn:aws:iam::444444444444:role/terraform-deploy"
+    grants = {s["Sid"]: s for s in policy(bucket)["Statement"]}
+    (sid,) = (
+        sid.removesuffix("DenyOtherReads")
+        for sid, s in grants.items()
+        if sid.endswith("DenyOtherReads") and s["Condition"]["ArnEquals"]["aws:PrincipalArn"] == role
+    )
+    assert grants[f"{sid}WriteOwnState"]["Resource"].endswith("/qa.tfstate")
+    assert grants[f"{sid}ReadDependencies"]["Resource"].endswith("/tooling.tfstate")
+    projects = {p["name"]: p["execution_order_group"] for p in yaml.safe_load(render(manifest))["projects"]}
+    assert projects == {"tooling": 0, "production": 1, "qa": 1, "staging": 1, "tooling-hub-routing": 2}
+
+
+def test_new_workspace_plans_offline(
+    synthesized: tuple[dict[str, dict[str, Any]], dict[str, Any]], tmp_path: Path
+) -> None:
+    stacks = synthesized[0]
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "cdk.tf.json").write_text(json.dumps(stacks["qa"]), encoding="utf-8")
+    run = Terraform(tmp_path / ".config").check_workspace(
+        "qa", source, tmp_path, remote_state_fixtures(stacks["qa"], stacks)
+    )
+    assert run.ok, run.report()

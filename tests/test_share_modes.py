@@ -1,8 +1,10 @@
 """Configuration switches of the network, synthesized in-process with Testing:
-the RAM share mode, auto-accept, and the load balancer reaching the target zones."""
+the RAM share mode and auto-accept."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,28 +12,18 @@ from cdktf import Testing
 
 from config.transit import TransitGatewayConfig
 from stacks.hub_routing import HubRoutingStack
-from stacks.outputs import GITLAB_ALB_DNS_NAME, GITLAB_ALB_ZONE_ID
 from stacks.target import TargetStack
 from stacks.tooling import ToolingStack
 from tests.conftest import example_environments
-from tests.support.synth import by_path, only, resources, synth_stack
-
-ALB_DNS = "internal-gitlab-1234.ap-northeast-1.elb.amazonaws.com"
-ALB_ZONE = "Z14GRHDCWA56QT"
+from tests.support.synth import only, resources, synth_stack
+from tests.support.terraform import Terraform, remote_state_fixtures
 
 
-class ToolingWithAlb(ToolingStack):
-    """Stands in for issue 3's load balancer, passed to name resolution."""
-
-    def name_resolution(self, alias_dns_name: str | None = None, alias_zone_id: str | None = None) -> Any:
-        return super().name_resolution(ALB_DNS, ALB_ZONE)
-
-
-def synthesize(stack_class: type[ToolingStack] = ToolingStack, **transit: Any) -> dict[str, dict[str, Any]]:
+def synthesize(**transit: Any) -> dict[str, dict[str, Any]]:
     environments = example_environments()
     tooling_account = environments.tooling.model_copy(update={"transit_gateway": TransitGatewayConfig(**transit)})
     app = Testing.app()
-    tooling = stack_class(app, tooling_account, None, targets=environments.targets)
+    tooling = ToolingStack(app, tooling_account, None, targets=environments.targets)
     staging = TargetStack(app, environments.targets["staging"], tooling=tooling)
     hub = HubRoutingStack(app, tooling, {"staging": staging})
     return {stack.workspace: synth_stack(stack) for stack in (tooling, staging, hub)}
@@ -72,16 +64,13 @@ def test_auto_accept_leaves_acceptance_out_of_hub_routing(by_account: dict[str, 
     )
 
 
-def test_load_balancer_answers_in_tooling_and_in_every_target_zone() -> None:
-    stacks = synthesize(ToolingWithAlb)
-    tooling, staging = stacks["tooling"], stacks["staging"]
-    assert by_path(tooling, "aws_route53_record", "gitlab-dns/alias")["alias"]["name"] == ALB_DNS
-    assert tooling["output"][GITLAB_ALB_DNS_NAME.name]["value"] == ALB_DNS
-    assert tooling["output"][GITLAB_ALB_ZONE_ID.name]["value"] == ALB_ZONE
-    record = by_path(staging, "aws_route53_record", "gitlab-dns/alias")
-    assert record["name"] == "gitlab.example.com"
-    assert record["alias"] == {
-        "name": "${data.terraform_remote_state.state-tooling.outputs.gitlab_alb_dns_name}",
-        "zone_id": "${data.terraform_remote_state.state-tooling.outputs.gitlab_alb_zone_id}",
-        "evaluate_target_health": True,
-    }
+def test_accounts_mode_target_plans_offline(by_account: dict[str, dict[str, Any]], tmp_path: Path) -> None:
+    # The example plans in organization mode (tests/test_terraform.py); this is the other mode.
+    staging = by_account["staging"]
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "cdk.tf.json").write_text(json.dumps(staging), encoding="utf-8")
+    run = Terraform(tmp_path / ".config").check_workspace(
+        "staging-accounts-mode", source, tmp_path, remote_state_fixtures(staging, by_account)
+    )
+    assert run.ok, run.report()

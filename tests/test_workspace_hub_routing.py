@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 
 import pytest
 
-from tests.conftest import Synthesis, example_environments
+from tests.conftest import ROOT, Synthesis, example_environments
 from tests.support.synth import resources
 from tests.support.transit import resolve, transit_reachability, vpc_routes_to_gateway
 
@@ -61,3 +62,15 @@ def test_staging_has_no_path_to_production(synthesis: Synthesis) -> None:
     staging_routes = set().union(*vpc_routes_to_gateway(synthesis.stacks["staging"]).values())
     assert not any(ipaddress.IPv4Network(cidr).overlaps(production) for cidr in staging_routes)
     assert "production" not in transit_reachability(synthesis.stacks)["staging"]
+
+
+def test_outputs_table_of_docs_network_md_names_real_outputs(synthesis: Synthesis) -> None:
+    text = (ROOT / "docs" / "network.md").read_text(encoding="utf-8")
+    table = text[text.index("| output | from | read by |") :].split("\n\n", 1)[0]
+    rows = [row.split(" | ") for row in table.splitlines()[2:]]
+    assert len(rows) >= 5
+    workspaces = {"tooling": ["tooling"], "each target": TARGETS, "tooling and each target": ["tooling", *TARGETS]}
+    for names, producer, _ in rows:
+        for name in re.findall(r"`(\w+)`", names):
+            for workspace in workspaces[producer]:
+                assert name in synthesis.stacks[workspace]["output"], (name, workspace)

@@ -77,6 +77,24 @@ def test_gitlab_host_name_has_a_zone_in_this_vpc(synthesis: Synthesis, workspace
     assert resources(stack, "aws_route53_zone_association") == {}
 
 
+@pytest.mark.parametrize("workspace", TARGETS)
+def test_gitlab_host_name_aliases_the_tooling_alb(synthesis: Synthesis, workspace: str) -> None:
+    # The record reads the ALB's name and zone from the tooling state (tooling is applied
+    # first and reads nothing of the targets: no cycle, tests/test_app.py).
+    stack, tooling = synthesis.stacks[workspace], synthesis.stacks["tooling"]
+    record = by_path(stack, "aws_route53_record", "gitlab-dns/alias")
+    assert record["zone_id"] == ref(stack, "aws_route53_zone", "gitlab-dns/zone", "zone_id")
+    assert (record["name"], record["type"]) == ("gitlab.example.com", "A")
+    assert record["alias"] == {
+        "name": f"${{{TOOLING_STATE}.gitlab_alb_dns_name}}",
+        "zone_id": f"${{{TOOLING_STATE}.gitlab_alb_zone_id}}",
+        "evaluate_target_health": True,
+    }
+    assert tooling["output"]["gitlab_alb_dns_name"]["value"] == ref(tooling, "aws_lb", "gitlab-alb/alb", "dns_name")
+    assert tooling["output"]["gitlab_alb_zone_id"]["value"] == ref(tooling, "aws_lb", "gitlab-alb/alb", "zone_id")
+    assert "terraform_remote_state" not in tooling.get("data", {})
+
+
 # --- Pipelines (issue 5): CodeConnections host and connection, artifact stores, pipelines ---
 
 

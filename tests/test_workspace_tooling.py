@@ -114,6 +114,29 @@ def test_client_vpn_from_configuration(stack: dict[str, Any], synthesis: Synthes
     assert resources(stack, "aws_ec2_client_vpn_route") == {}
 
 
+def test_vpn_users_reach_https_ssh_and_the_resolver_only(stack: dict[str, Any]) -> None:
+    # The endpoint's security group filters VPN users' traffic by its egress rules.
+    group = ref(stack, "aws_security_group", "client-vpn/sg", "id")
+    rules = [
+        r for r in resources(stack, "aws_vpc_security_group_egress_rule").values() if r["security_group_id"] == group
+    ]
+    found = sorted(
+        (r["ip_protocol"], r["from_port"], r["to_port"], r.get("cidr_ipv4") or r["referenced_security_group_id"])
+        for r in rules
+    )
+    assert found == sorted(
+        [
+            ("tcp", 443, 443, "10.10.0.0/16"),  # GitLab's ALB (target_vpcs: false)
+            ("tcp", 22, 22, ref(stack, "aws_security_group", "gitlab-ssh-nlb/sg", "id")),  # git over SSH
+            ("tcp", 53, 53, "10.10.0.2/32"),
+            ("udp", 53, 53, "10.10.0.2/32"),
+        ]
+    )
+    assert not any(
+        r["security_group_id"] == group for r in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+    )
+
+
 def test_network_outputs(stack: dict[str, Any]) -> None:
     # Other parts of the workspace add their own outputs.
     assert set(stack["output"]) >= {
