@@ -187,3 +187,13 @@ def test_all_gitlab_problems_at_once(tmp_path: Path) -> None:
 def test_fargate_table_holds_the_default_size() -> None:
     assert 16384 in FARGATE_SIZES[8192]
     assert FARGATE_SIZES[256] == (512, 1024, 2048)
+
+
+def test_tls13_policy_by_default_and_older_policies_refused() -> None:
+    from pydantic import ValidationError
+
+    from config.gitlab import LoadBalancer
+
+    assert LoadBalancer().ssl_policy == "ELBSecurityPolicy-TLS13-1-2-2021-06"  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="TLS13"):
+        LoadBalancer(ssl_policy="ELBSecurityPolicy-TLS-1-2-2017-01")  # type: ignore[call-arg]

@@ -76,7 +76,8 @@ def test_external_database_writer_only_password_from_environment(text: str) -> N
 def test_repositories_through_gitaly_configuration_not_removed_settings(text: str) -> None:
     assert "gitaly['configuration'] = {" in text
     assert "storage: [{ name: 'default', path: '/var/opt/gitlab/git-data/repositories' }]" in text
-    # Removed in GitLab 18.0 (git_data_dirs) or earlier (grafana, the old gitaly keys).
+    # Removed in GitLab 18.0 (git_data_dirs) or earlier (grafana in 16.3, the pre-16.0
+    # gitaly['storage'] key); repositories_storages is left to Omnibus's default.
     for removed in ("git_data_dirs", "grafana[", "gitaly['storage']", "gitlab_rails['repositories_storages']"):
         assert removed not in text.replace("# Repositories on EFS. git_data_dirs", ""), removed
 
