@@ -123,6 +123,14 @@ def test_defaults_are_the_1000_user_reference_and_aurora() -> None:
             "arn:aws:secretsmanager:",
         ),
         (
+            GITLAB + "  redis: {host: cache.example.internal, auth_token_secret_arn: "
+            "'arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:redis-AbCdEf', auth_token_kms_key_arn: "
+            "'arn:aws:kms:us-east-1:111111111111:key/abc'}\n",
+            "gitlab.redis.auth_token_kms_key_arn",
+            "is not a KMS key ARN in this account's region ap-northeast-1",
+            "arn:aws:kms:ap-northeast-1:",
+        ),
+        (
             GITLAB.replace("{tag: 19.6.1-ce.0}", "{tag: 19.6.1-ce.0, source: pull_through_cache}"),
             "gitlab.image.pull_through_credential_arn",
             "needs Docker Hub credentials",

@@ -422,7 +422,17 @@ def test_ssh_host_name_resolves_to_the_ssh_load_balancer(stack: dict[str, Any]) 
     assert zone["vpc"] == [{"vpc_id": ref(stack, "aws_vpc", "network/vpc", "id"), "vpc_region": "ap-northeast-1"}]
     record = by_path(stack, "aws_route53_record", "gitlab-ssh-dns/alias")
     assert record["zone_id"] == ref(stack, "aws_route53_zone", "gitlab-ssh-dns/zone", "zone_id")
-    assert record["alias"]["name"] == ref(stack, "aws_lb", "gitlab-ssh-nlb/nlb", "dns_name")
+    assert (record["name"], record["type"]) == ("ssh.gitlab.example.com", "A")
+    assert record["alias"] == {
+        "evaluate_target_health": True,
+        "name": ref(stack, "aws_lb", "gitlab-ssh-nlb/nlb", "dns_name"),
+        "zone_id": ref(stack, "aws_lb", "gitlab-ssh-nlb/nlb", "zone_id"),
+    }
+    # Only the tooling VPC (and so VPN clients) clones over SSH; the targets' zones are for HTTPS.
+    assert [z["name"] for z in resources(stack, "aws_route53_zone").values()] == [
+        "gitlab.example.com",
+        "ssh.gitlab.example.com",
+    ]
 
 
 # --- Operations (issue: SES mail, alarms and dashboard, AWS Backup) ---
