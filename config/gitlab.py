@@ -211,7 +211,8 @@ class ExternalRedis(Strict):
 
     host: str = Field(
         pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
-        description="Primary (or configuration) endpoint of the replication group.",
+        description="Primary endpoint of a cluster-mode-disabled replication group (GitLab does not "
+        "support Redis Cluster, so not a configuration endpoint or ElastiCache Serverless).",
     )
     port: int = Field(6379, ge=1, le=65535)
     auth_token_secret_arn: ArnText = Field(
@@ -230,7 +231,8 @@ class ObjectStorage(Strict):
 
     types: tuple[ObjectType, ...] = Field(
         OBJECT_TYPES,  # type: ignore[arg-type]
-        description="Object types stored in S3, one bucket each; types left out stay on EFS.",
+        description="Object types stored in S3, one bucket each; types left out are kept on EFS "
+        "(gitlab-rails/shared and gitlab-rails/uploads get their own access points).",
     )
     noncurrent_version_days: int = Field(30, ge=1, le=3650, description="Days old object versions are kept.")
 

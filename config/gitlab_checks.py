@@ -141,10 +141,21 @@ def _secret_arn(path: str, field: str, arn: str, account: Account, reader: str) 
 
 
 def _redis(path: str, account: Account, gitlab: GitLabConfig) -> Iterator[Problem]:
-    if gitlab.redis is not None:
-        yield from _secret_arn(
-            path, "gitlab.redis.auth_token_secret_arn", gitlab.redis.auth_token_secret_arn, account, "ECS"
-        )
+    redis = gitlab.redis
+    if redis is None:
+        return
+    yield from _secret_arn(path, "gitlab.redis.auth_token_secret_arn", redis.auth_token_secret_arn, account, "ECS")
+    key = redis.auth_token_kms_key_arn
+    if key is not None:
+        parts = key.split(":", 5)
+        # A secret and its KMS key are in the same region (Secrets Manager encryption).
+        if parts[2] != "kms" or parts[3] != account.region or not parts[5].startswith("key/"):
+            yield Problem(
+                path,
+                "gitlab.redis.auth_token_kms_key_arn",
+                f"'{key}' is not a KMS key ARN in this account's region {account.region}",
+                f"use arn:aws:kms:{account.region}:<account>:key/<id>, the key that encrypts the token's secret",
+            )
 
 
 def _certificate(path: str, account: Account, gitlab: GitLabConfig) -> Iterator[Problem]:

@@ -38,6 +38,17 @@ EFS_PATHS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "git-data": ("/gitlab/git-data", "/var/opt/gitlab/git-data"),
     }
 )
+# Object types not in S3 stay where Omnibus keeps them: uploads in
+# gitlab-rails/uploads, every other type under gitlab-rails/shared
+# ("Object storage", GitLab administration docs: local storage paths). Those
+# are on the task's ephemeral storage, lost with every new task, so they get
+# their own access point when a type is kept locally.
+LOCAL_OBJECT_PATHS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "shared": ("/gitlab/shared", "/var/opt/gitlab/gitlab-rails/shared"),
+        "uploads": ("/gitlab/uploads", "/var/opt/gitlab/gitlab-rails/uploads"),
+    }
+)
 
 # Elastic Load Balancing's log-delivery account in regions older than August 2022
 # ("Enable access logs for your Application Load Balancer", ELB User Guide);
@@ -86,6 +97,8 @@ class GitLabStorageProps:
     kms_key_arn: str
     object_types: Sequence[str]
     partition: str = "aws"
+    # Object types GitLab keeps on its file system instead (not in object_types).
+    local_object_types: Sequence[str] = ()
     noncurrent_version_days: int = 30
     access_log_days: int = 365
     # A read-only replica in another region (the design's EFS replication);
@@ -96,6 +109,9 @@ class GitLabStorageProps:
     def __post_init__(self) -> None:
         object.__setattr__(self, "subnet_ids", MappingProxyType(dict(self.subnet_ids)))
         object.__setattr__(self, "object_types", tuple(self.object_types))
+        object.__setattr__(self, "local_object_types", tuple(self.local_object_types))
+        if set(self.object_types) & set(self.local_object_types):
+            raise ValueError("an object type is either in S3 or local, not both")
 
 
 class GitLabStorage(Construct):
@@ -164,7 +180,13 @@ class GitLabStorage(Construct):
             for az, subnet in props.subnet_ids.items()
         }
         self.access_points: dict[str, EfsAccessPoint] = {}
-        for name, (root, _) in EFS_PATHS.items():
+        self.efs_paths = dict(EFS_PATHS)
+        local = set(props.local_object_types)
+        if local - {"uploads"}:
+            self.efs_paths["shared"] = LOCAL_OBJECT_PATHS["shared"]
+        if "uploads" in local:
+            self.efs_paths["uploads"] = LOCAL_OBJECT_PATHS["uploads"]
+        for name, (root, _) in self.efs_paths.items():
             self.access_points[name] = EfsAccessPoint(
                 self,
                 f"access-point-{name}",
@@ -242,4 +264,4 @@ class GitLabStorage(Construct):
     @property
     def container_paths(self) -> dict[str, str]:
         """Access point name -> path in the container."""
-        return {name: path for name, (_, path) in EFS_PATHS.items()}
+        return {name: path for name, (_, path) in self.efs_paths.items()}

@@ -15,8 +15,11 @@ from modules.naming import Namer
 from modules.policy import document, statement
 
 # Interface endpoints (service suffix -> why), all on HTTPS. The design lists
-# ecr.dkr, ecr.api, s3 and ssmmessages; the rest is what Fargate and GitLab call
-# when there is no route to the internet.
+# ecr.dkr, ecr.api, s3, ssmmessages and email-smtp; the rest is what Fargate and
+# GitLab call when there is no route to the internet. Not needed: ecs, ecs-agent
+# and ecs-telemetry (EC2 container instances only), ssm and ec2messages (ECS Exec
+# uses ssmmessages only), sts (the task role's credentials come from the task
+# metadata endpoint) and elasticfilesystem (NFS goes to the mount targets).
 INTERFACE_ENDPOINTS: Mapping[str, str] = MappingProxyType(
     {
         # Image pulls: the registry API and the Docker registry protocol
@@ -91,6 +94,8 @@ class VpcEndpoints(Construct):
             self.endpoints[SMTP_ENDPOINT] = self._interface(
                 SMTP_ENDPOINT, "SES SMTP: GitLab's outgoing mail", props, smtp_sg
             )
+        # S3 as a gateway (the design's): ECR's image layers, which are in S3, and
+        # GitLab's object storage, without an hourly interface endpoint.
         layer_bucket = f"arn:{props.partition}:s3:::{ECR_LAYER_BUCKET.format(region=props.region)}"
         self.s3 = VpcEndpoint(
             self,

@@ -104,6 +104,7 @@ def add_gitlab(
             subnet_ids={az: subnet.id for az, subnet in network.subnets.items()},
             kms_key_arn=key.arn,
             object_types=gitlab.object_storage.types,
+            local_object_types=[t for t in OBJECT_TYPES if t not in gitlab.object_storage.types],
             noncurrent_version_days=gitlab.object_storage.noncurrent_version_days,
             access_log_days=gitlab.load_balancer.access_log_retention_days,
             replication_region=gitlab.efs.replication_region,

@@ -123,6 +123,14 @@ def test_defaults_are_the_1000_user_reference_and_aurora() -> None:
             "arn:aws:secretsmanager:",
         ),
         (
+            GITLAB + "  redis: {host: cache.example.internal, auth_token_secret_arn: "
+            "'arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:redis-AbCdEf', auth_token_kms_key_arn: "
+            "'arn:aws:kms:us-east-1:111111111111:key/abc'}\n",
+            "gitlab.redis.auth_token_kms_key_arn",
+            "is not a KMS key ARN in this account's region ap-northeast-1",
+            "arn:aws:kms:ap-northeast-1:",
+        ),
+        (
             GITLAB.replace("{tag: 19.6.1-ce.0}", "{tag: 19.6.1-ce.0, source: pull_through_cache}"),
             "gitlab.image.pull_through_credential_arn",
             "needs Docker Hub credentials",
@@ -187,3 +195,13 @@ def test_all_gitlab_problems_at_once(tmp_path: Path) -> None:
 def test_fargate_table_holds_the_default_size() -> None:
     assert 16384 in FARGATE_SIZES[8192]
     assert FARGATE_SIZES[256] == (512, 1024, 2048)
+
+
+def test_tls13_policy_by_default_and_older_policies_refused() -> None:
+    from pydantic import ValidationError
+
+    from config.gitlab import LoadBalancer
+
+    assert LoadBalancer().ssl_policy == "ELBSecurityPolicy-TLS13-1-2-2021-06"  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="TLS13"):
+        LoadBalancer(ssl_policy="ELBSecurityPolicy-TLS-1-2-2017-01")  # type: ignore[call-arg]

@@ -260,6 +260,37 @@ def test_rendered_gitlab_rb_of_the_example_parses_and_points_at_the_writer(
     artifacts = address(stack, "aws_s3_bucket", "gitlab-storage/bucket-artifacts/bucket")
     assert f"gitlab_rails['object_store']['objects']['artifacts']['bucket'] = '${{{artifacts}.bucket}}'" in config
     assert "git_data_dirs(" not in config
+    # Each setting the example needs (item 3 of the GitLab issue), as whole lines.
+    lines = set(config.splitlines())
+    credentials = "ENV.fetch('AWS_CONTAINER_CREDENTIALS_RELATIVE_URI')"
+    key = ref(stack, "aws_kms_key", "gitlab-key/key", "arn")
+    for line in (
+        "external_url 'https://gitlab.example.com'",
+        "nginx['listen_https'] = false",
+        "postgresql['enable'] = false",
+        "gitlab_rails['db_password'] = ENV.fetch('GITLAB_DB_PASSWORD')",
+        "  storage: [{ name: 'default', path: '/var/opt/gitlab/git-data/repositories' }]",
+        "gitlab_rails['object_store']['enabled'] = true",
+        "gitlab_rails['object_store']['connection'] = "
+        "{ 'provider' => 'AWS', 'region' => 'ap-northeast-1', 'use_iam_profile' => true }",
+        "gitlab_rails['object_store']['storage_options'] = "
+        f"{{ 'server_side_encryption' => 'aws:kms', 'server_side_encryption_kms_key_id' => '{key}' }}",
+        f"gitlab_rails['env'] = {{ 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI' => {credentials} }}",
+        f"gitlab_workhorse['env'] = {{ 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI' => {credentials} }}",
+        "gitlab_rails['smtp_enable'] = true",
+        "gitlab_rails['smtp_user_name'] = ENV.fetch('GITLAB_SMTP_USER_NAME')",
+        "gitlab_rails['smtp_password'] = ENV.fetch('GITLAB_SMTP_PASSWORD')",
+        "gitlab_rails['gitlab_email_from'] = 'gitlab@example.com'",
+        "prometheus_monitoring['enable'] = false",
+        "# Redis stays bundled on its Unix socket, as in the design.",
+    ):
+        assert line in lines, line
+    # Every object type is in S3 in the example (the consolidated form needs each one).
+    for object_type in ("artifacts", "external_diffs", "lfs", "uploads", "packages", "dependency_proxy",
+                        "terraform_state", "pages", "ci_secure_files"):  # fmt: skip
+        bucket = address(stack, "aws_s3_bucket", f"gitlab-storage/bucket-{object_type}/bucket")
+        assert f"gitlab_rails['object_store']['objects']['{object_type}']['bucket'] = '${{{bucket}.bucket}}'" in lines
+    assert "db_load_balancing" not in config and "redis['enable']" not in config
     # No literal secret: passwords only through ENV.
     assert "ENV.fetch('GITLAB_DB_PASSWORD')" in config
     assert "password'] = '" not in config
@@ -365,6 +396,15 @@ def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) 
     config = container["environment"][0]["value"]
     assert "gitlab_rails['smtp_enable'] = false" in config
     assert "gitlab_rails['object_store']['objects']['uploads']['enabled'] = false" in config
+    ruby_syntax_check(config, tmp_path)
+    # Types left out of S3 stay in gitlab-rails/ in the container, so that is on EFS too.
+    mounts = {m["sourceVolume"]: m["containerPath"] for m in container["mountPoints"]}
+    assert mounts == {
+        "config": "/etc/gitlab",
+        "git-data": "/var/opt/gitlab/git-data",
+        "shared": "/var/opt/gitlab/gitlab-rails/shared",
+        "uploads": "/var/opt/gitlab/gitlab-rails/uploads",
+    }
     # Operations follow: no mail without SMTP, RDS-instance alarms and backups.
     assert resources(alternative, "aws_sesv2_email_identity") == resources(alternative, "aws_iam_user") == {}
     assert "ses_smtp_user_name" not in alternative["output"]
@@ -405,7 +445,17 @@ def test_ssh_host_name_resolves_to_the_ssh_load_balancer(stack: dict[str, Any]) 
     assert zone["vpc"] == [{"vpc_id": ref(stack, "aws_vpc", "network/vpc", "id"), "vpc_region": "ap-northeast-1"}]
     record = by_path(stack, "aws_route53_record", "gitlab-ssh-dns/alias")
     assert record["zone_id"] == ref(stack, "aws_route53_zone", "gitlab-ssh-dns/zone", "zone_id")
-    assert record["alias"]["name"] == ref(stack, "aws_lb", "gitlab-ssh-nlb/nlb", "dns_name")
+    assert (record["name"], record["type"]) == ("ssh.gitlab.example.com", "A")
+    assert record["alias"] == {
+        "evaluate_target_health": True,
+        "name": ref(stack, "aws_lb", "gitlab-ssh-nlb/nlb", "dns_name"),
+        "zone_id": ref(stack, "aws_lb", "gitlab-ssh-nlb/nlb", "zone_id"),
+    }
+    # Only the tooling VPC (and so VPN clients) clones over SSH; the targets' zones are for HTTPS.
+    assert sorted(z["name"] for z in resources(stack, "aws_route53_zone").values()) == [
+        "gitlab.example.com",
+        "ssh.gitlab.example.com",
+    ]
 
 
 # --- Operations (issue: SES mail, alarms and dashboard, AWS Backup) ---

@@ -76,9 +76,26 @@ def test_external_database_writer_only_password_from_environment(text: str) -> N
 def test_repositories_through_gitaly_configuration_not_removed_settings(text: str) -> None:
     assert "gitaly['configuration'] = {" in text
     assert "storage: [{ name: 'default', path: '/var/opt/gitlab/git-data/repositories' }]" in text
-    # Removed in GitLab 18.0 (git_data_dirs) or earlier (grafana, the old gitaly keys).
-    for removed in ("git_data_dirs", "grafana[", "gitaly['storage']", "gitlab_rails['repositories_storages']"):
-        assert removed not in text.replace("# Repositories on EFS. git_data_dirs", ""), removed
+    # Removed in 18.0 or 19.0 per Omnibus's own list (Gitlab::Deprecations: git_data_dirs,
+    # gitlab_shell['migration'], Gitaly's git bin_path and use_bundled_binaries, the
+    # registry's notification threshold) or earlier (grafana in 16.3, the pre-16.0
+    # gitaly['storage'] key); repositories_storages is left to Omnibus's default.
+    removed_settings = (
+        "git_data_dirs",
+        "gitlab_shell['migration']",
+        "bin_path",
+        "use_bundled_binaries",
+        "default_notifications_threshold",
+        "'threshold'",
+        "grafana[",
+        "gitaly['storage']",
+        "gitlab_rails['repositories_storages']",
+    )
+    with_everything = render(replace(SETTINGS, ssh_host="ssh.example.com", redis=RedisSettings("cache.internal")))
+    for rendered in (text, with_everything):
+        settings = rendered.replace("# Repositories on EFS. git_data_dirs", "")
+        for removed in removed_settings:
+            assert removed not in settings, removed
 
 
 def test_consolidated_object_storage_with_task_role(text: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from cdktf import TerraformStack, Testing
 
-from modules.gitlab_service import EfsMount, GitLabService, GitLabServiceProps
+from modules.gitlab_service import EfsMount, GitLabService, GitLabServiceProps, RedisRef
 from modules.naming import Namer
 from tests.support.synth import by_path, only, policy, resources, synth_stack
 
@@ -287,3 +287,27 @@ def test_ssh_adds_a_port_a_target_and_the_nlb_path() -> None:
 def test_ssh_target_and_group_go_together() -> None:
     with pytest.raises(ValueError, match="go together"):
         props(ssh_security_group_id="sg-nlb")
+
+
+def test_external_redis_token_from_its_secret_and_key(stack: dict[str, Any]) -> None:
+    without = stack
+    redis_secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gitlab/redis-AbCdEf"
+    redis_key = "arn:aws:kms:eu-west-1:123456789012:key/redis"
+    app = Testing.app()
+    scope = TerraformStack(app, "test")
+    GitLabService(
+        scope,
+        "gitlab-service",
+        props(redis=RedisRef(port=6380, secret_arn=redis_secret, secret_json_key="token", kms_key_arn=redis_key)),
+    )
+    stack = synth_stack(scope)
+    container = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])[0]
+    secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+    assert secrets["GITLAB_REDIS_PASSWORD"] == f"{redis_secret}:token::"
+    grants = _role_policy(stack, "execution-policy")
+    assert redis_secret in grants["ReadTaskSecrets"]["Resource"]
+    assert grants["DecryptTaskSecrets"]["Resource"] == [KEY, redis_key]
+    egress = by_path(stack, "aws_vpc_security_group_egress_rule", "to-redis")
+    assert (egress["from_port"], egress["to_port"], egress["cidr_ipv4"]) == (6380, 6380, "10.0.0.0/16")
+    assert "to-redis" not in str(resources(without, "aws_vpc_security_group_egress_rule"))
+    assert "GITLAB_REDIS_PASSWORD" not in only(without, "aws_ecs_task_definition")["container_definitions"]

@@ -58,6 +58,59 @@ def test_access_points_for_config_and_git_data(stack: dict[str, Any]) -> None:
         assert point["root_directory"]["creation_info"] == {"owner_uid": 0, "owner_gid": 0, "permissions": "0755"}
 
 
+@pytest.mark.parametrize(
+    ("local", "expected"),
+    [
+        (["pages"], {"shared": "/var/opt/gitlab/gitlab-rails/shared"}),
+        (["uploads"], {"uploads": "/var/opt/gitlab/gitlab-rails/uploads"}),
+        (
+            ["uploads", "lfs"],
+            {"shared": "/var/opt/gitlab/gitlab-rails/shared", "uploads": "/var/opt/gitlab/gitlab-rails/uploads"},
+        ),
+    ],
+)
+def test_object_types_kept_locally_are_on_efs_too(local: list[str], expected: dict[str, str]) -> None:
+    """A type left out of S3 lives under gitlab-rails/ in the container: without EFS it dies with the task."""
+    app = Testing.app()
+    scope = TerraformStack(app, "test")
+    storage = GitLabStorage(
+        scope,
+        "gitlab-storage",
+        GitLabStorageProps(
+            namer=Namer("acme", "tooling"),
+            account_id="123456789012",
+            region="ap-northeast-1",
+            vpc_id="vpc-1",
+            subnet_ids={"ap-northeast-1a": "subnet-a"},
+            kms_key_arn=KEY,
+            object_types=["artifacts"],
+            local_object_types=local,
+        ),
+    )
+    stack = synth_stack(scope)
+    assert storage.container_paths == {
+        "config": "/etc/gitlab",
+        "git-data": "/var/opt/gitlab/git-data",
+        **expected,
+    }
+    roots = {p["root_directory"]["path"] for p in resources(stack, "aws_efs_access_point").values()}
+    assert roots == {"/gitlab/config", "/gitlab/git-data", *(f"/gitlab/{name}" for name in expected)}
+
+
+def test_an_object_type_is_in_s3_or_local() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        GitLabStorageProps(
+            namer=Namer("acme", "tooling"),
+            account_id="123456789012",
+            region="ap-northeast-1",
+            vpc_id="vpc-1",
+            subnet_ids={},
+            kms_key_arn=KEY,
+            object_types=["artifacts"],
+            local_object_types=["artifacts"],
+        )
+
+
 def test_file_system_policy_requires_tls_and_iam(stack: dict[str, Any]) -> None:
     statements = {s["Sid"]: s for s in policy(only(stack, "aws_efs_file_system_policy"))["Statement"]}
     deny = statements["DenyInsecureTransport"]

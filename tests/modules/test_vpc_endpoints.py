@@ -82,3 +82,11 @@ def test_s3_gateway_routes_and_policy(stack: dict[str, Any]) -> None:
     assert statements["EcrImageLayers"]["Resource"] == "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*"
     assert statements["EcrImageLayers"]["Action"] == ["s3:GetObject"]
     assert statements["BucketsOfThisAccount"]["Condition"] == {"StringEquals": {"aws:ResourceAccount": "123456789012"}}
+
+
+def test_each_interface_endpoint_says_why() -> None:
+    from modules.vpc_endpoints import CODEBUILD_ENDPOINTS, INTERFACE_ENDPOINTS
+
+    for table in (INTERFACE_ENDPOINTS, CODEBUILD_ENDPOINTS):
+        for service, why in table.items():
+            assert len(why.split(":", 1)[-1].split()) >= 3, service
