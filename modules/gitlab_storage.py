@@ -103,7 +103,7 @@ class GitLabStorageProps:
 
 
 class GitLabStorage(Construct):
-    """EFS (KMS, elastic throughput, backups, TLS and IAM enforced by its policy,
+    """EFS (KMS, elastic throughput, a backup policy, TLS and IAM enforced by its policy,
     one access point per directory) and one private bucket per object type."""
 
     def __init__(self, scope: Construct, id_: str, props: GitLabStorageProps) -> None:

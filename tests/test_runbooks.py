@@ -203,6 +203,46 @@ def test_every_configuration_key_named_exists(
     assert not unknown, f"{doc}: neither an output nor a configuration key: {sorted(unknown)}"
 
 
+def choices(schema: dict[str, Any], node: dict[str, Any]) -> set[Any] | None:
+    """The values a key allows when they are a closed set (a Literal, optionally or null)."""
+    if "$ref" in node:
+        return choices(schema, schema["$defs"][node["$ref"].rsplit("/", 1)[1]])
+    if "enum" in node:
+        return set(node["enum"])
+    if "const" in node:
+        return {node["const"]}
+    if node.get("type") == "null":
+        return {None}
+    if "anyOf" in node:
+        options = [choices(schema, option) for option in node["anyOf"]]
+        return set().union(*options) if all(option is not None for option in options) else None  # type: ignore[arg-type]
+    return None
+
+
+def test_choices_reads_literals_and_null(schema: dict[str, Any]) -> None:
+    # The check below must see closed sets where configuration has them.
+    backup = resolve(schema, schema["properties"]["operations"], "backup")
+    assert backup is not None and choices(schema, backup) is None  # a section or null: not closed
+    engine = resolve(schema, resolve(schema, schema["properties"]["gitlab"], "database") or {}, "engine")
+    assert engine is not None and choices(schema, engine) == {"aurora-postgresql", "postgres"}
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_inline_settings_use_values_the_key_allows(doc: str, schema: dict[str, Any]) -> None:
+    """`gitlab.image.source: repository` in prose: the key exists and, if it takes one of a
+    closed set of values, the value is one of them."""
+    for key, raw in re.findall(r"`([a-z_0-9]+(?:\.[a-z_0-9]+)+): ([^`]+)`", prose(doc)):
+        value = yaml.safe_load(raw)
+        if key.split(".", 1)[0] not in schema["properties"]:
+            continue  # a key relative to its section (e.g. build.vpc in a pipeline)
+        node: dict[str, Any] | None = schema
+        for part in key.split("."):
+            node = resolve(schema, node, part) if node is not None else None
+        assert node is not None, f"{doc}: no such configuration key {key}"
+        allowed = choices(schema, node)
+        assert allowed is None or value in allowed, f"{doc}: {key} takes {sorted(map(str, allowed))}, not {raw}"
+
+
 @pytest.mark.parametrize("doc", DOCS)
 def test_yaml_examples_are_configuration(doc: str, schema: dict[str, Any]) -> None:
     for body in blocks(doc, "yaml"):
