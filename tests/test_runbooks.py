@@ -164,6 +164,25 @@ def test_make_targets_and_python_commands_exist(doc: str) -> None:
         assert set(options.split()) <= argparse_options(ROOT / "main.py"), options
 
 
+@pytest.mark.parametrize("doc", DOCS)
+def test_targeted_addresses_exist(doc: str, synthesis: Synthesis) -> None:
+    """`terraform apply -target=<type>.<name>` in a document names a synthesized resource."""
+    addresses = {
+        f"{kind}.{name}"
+        for stack in synthesis.stacks.values()
+        for kind, bodies in stack.get("resource", {}).items()
+        for name in bodies
+    }
+    targets = set(re.findall(r"-target=([\w.-]+)", shell(doc)))
+    assert targets <= addresses, f"{doc}: no such resource {sorted(targets - addresses)}"
+    if doc == "docs/gitlab.md":
+        assert {t.split(".", 1)[0] for t in targets} == {
+            "aws_ecr_repository",
+            "aws_iam_user",
+            "aws_secretsmanager_secret",
+        }
+
+
 def test_the_runbooks_use_make_and_the_script_with_an_option_it_has() -> None:
     # The checks above must have something to check.
     assert {"check", "synth"} <= set(re.findall(r"\bmake ([\w-]+)", shell("docs/runbooks.md")))
