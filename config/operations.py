@@ -93,6 +93,12 @@ class Thresholds(_Strict):
     database_free_storage_gib: int = Field(
         10, ge=1, description="postgres engine: free storage below this (Aurora's volume grows by itself)."
     )
+    database_free_local_storage_gib: int = Field(
+        2,
+        ge=1,
+        description="aurora-postgresql engine: the writer's free local storage (temporary files and logs; "
+        "its size is fixed by the instance class) below this.",
+    )
     database_freeable_memory_mib: int = Field(512, ge=1, description="Freeable memory of the writer below this.")
     efs_throughput_percent: int = Field(
         80, ge=1, le=100, description="EFS throughput used, as a percentage of what the file system is permitted."

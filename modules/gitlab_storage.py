@@ -105,6 +105,10 @@ class GitLabStorageProps:
     # its key defaults to the AWS-managed EFS key of that region.
     replication_region: str | None = None
     replication_kms_key_arn: str | None = None
+    # EFS's own daily backups into aws/efs/automatic-backup-vault ("Automatic backups",
+    # EFS User Guide). Off when an AWS Backup plan selects the file system: the same
+    # data would be backed up, and paid for, twice.
+    automatic_backups: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "subnet_ids", MappingProxyType(dict(self.subnet_ids)))
@@ -115,7 +119,7 @@ class GitLabStorageProps:
 
 
 class GitLabStorage(Construct):
-    """EFS (KMS, elastic throughput, backups, TLS and IAM enforced by its policy,
+    """EFS (KMS, elastic throughput, a backup policy, TLS and IAM enforced by its policy,
     one access point per directory) and one private bucket per object type."""
 
     def __init__(self, scope: Construct, id_: str, props: GitLabStorageProps) -> None:
@@ -162,8 +166,13 @@ class GitLabStorage(Construct):
             if props.replication_region
             else None
         )
+        # Kept with status DISABLED rather than removed: deleting the resource would
+        # leave the file system's policy as it was.
         EfsBackupPolicy(
-            self, "backup-policy", file_system_id=fs_id, backup_policy=EfsBackupPolicyBackupPolicy(status="ENABLED")
+            self,
+            "backup-policy",
+            file_system_id=fs_id,
+            backup_policy=EfsBackupPolicyBackupPolicy(status="ENABLED" if props.automatic_backups else "DISABLED"),
         )
         self.security_group = SecurityGroup(
             self,

@@ -45,6 +45,7 @@ class AlarmThresholds:
     database_cpu_percent: int = 80
     database_connections: int = 500
     database_free_storage_gib: int = 10
+    database_free_local_storage_gib: int = 2
     database_freeable_memory_mib: int = 512
     efs_throughput_percent: int = 80
     efs_burst_credit_gib: int = 180
@@ -198,8 +199,20 @@ def _database_alarms(props: MonitoringProps) -> dict[str, Alarm]:
             "LessThanThreshold", t.database_freeable_memory_mib * MIB, 300, 3,
         ),
     }  # fmt: skip
-    # Aurora's cluster volume grows by itself; only an RDS instance can run out of storage.
-    if props.database_engine == "postgres":
+    # Aurora's cluster volume grows by itself, so it has no FreeStorageSpace; what an
+    # Aurora instance can run out of is its local storage for temporary files and logs,
+    # whose size the instance class fixes ("Troubleshooting storage issues in Aurora
+    # PostgreSQL", Aurora User Guide: watch FreeLocalStorage).
+    if props.database_engine == "aurora-postgresql":
+        found["db-free-local-storage"] = Alarm(
+            "Database writer free local storage (temporary files, logs)",
+            (_metric("AWS/RDS", "FreeLocalStorage", "Minimum", **dims),),
+            "LessThanThreshold",
+            t.database_free_local_storage_gib * GIB,
+            300,
+            1,
+        )
+    else:
         found["db-free-storage"] = Alarm(
             "Database free storage",
             (_metric("AWS/RDS", "FreeStorageSpace", "Minimum", **dims),),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from cdktf import TerraformOutput
 
 from config.gitlab import OBJECT_TYPES, GitLabConfig
+from config.operations import Operations
 from modules.database import Database, DatabaseProps
 from modules.gitlab_image import GitLabImage, GitLabImageProps
 from modules.gitlab_rb import GitLabRbSettings, RedisSettings, SmtpSettings, render
@@ -109,6 +110,8 @@ def add_gitlab(
             access_log_days=gitlab.load_balancer.access_log_retention_days,
             replication_region=gitlab.efs.replication_region,
             replication_kms_key_arn=gitlab.efs.replication_kms_key_arn,
+            # The AWS Backup plan of stacks/operations.py selects the file system when on.
+            automatic_backups=(account.operations or Operations()).backup is None,
         ),
     )
     db = gitlab.database

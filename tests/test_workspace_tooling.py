@@ -479,6 +479,7 @@ ALARMS = {
     "db-cpu": "CPUUtilization",
     "db-connections": "DatabaseConnections",
     "db-freeable-memory": "FreeableMemory",
+    "db-free-local-storage": "FreeLocalStorage",
     "efs-throughput": None,  # metric math over MeteredIOBytes and PermittedThroughput
     "efs-replication-lag": "TimeSinceLastSync",
     "vpn-auth-failures": "AuthenticationFailures",
@@ -514,7 +515,7 @@ def test_each_alarm_watches_gitlabs_resources_and_notifies_the_topic(stack: dict
     for key in ("ecs-cpu", "ecs-memory", "no-running-task"):
         assert alarms[key]["dimensions"] == service, key
     cluster = ref(stack, "aws_rds_cluster", "gitlab-database/cluster", "cluster_identifier")
-    for key in ("db-cpu", "db-connections", "db-freeable-memory"):
+    for key in ("db-cpu", "db-connections", "db-freeable-memory", "db-free-local-storage"):
         assert alarms[key]["dimensions"] == {"DBClusterIdentifier": cluster, "Role": "WRITER"}, key
     efs = ref(stack, "aws_efs_file_system", "gitlab-storage/file-system", "id")
     metrics = [q["metric"] for q in alarms["efs-throughput"]["metric_query"] if "metric" in q]
@@ -563,7 +564,14 @@ def test_ses_identity_records_and_smtp_user(stack: dict[str, Any]) -> None:
     secret = address(stack, "aws_secretsmanager_secret", "gitlab-service/smtp-secret")
     assert stack["output"]["smtp_credentials_name"]["value"] == f"${{{secret}.name}}"
     refs = {s["name"]: s["valueFrom"] for s in _container(stack)["secrets"]}
+    assert refs["GITLAB_SMTP_USER_NAME"] == f"${{{secret}.arn}}:username::"
     assert refs["GITLAB_SMTP_PASSWORD"] == f"${{{secret}.arn}}:password::"
+    # The runbook's script writes exactly the JSON keys the task reads from that secret.
+    from tests.test_ses_smtp_credentials import SECRET, script
+
+    read = {value.split(":")[-3] for value in refs.values() if value.startswith(f"${{{secret}.arn}}")}
+    created = {"AccessKey": {"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": SECRET}}
+    assert set(script.credentials(created, "ap-northeast-1")) == read == {"username", "password"}
 
 
 def test_backup_plan_covers_efs_and_the_database_and_copies_to_osaka(stack: dict[str, Any]) -> None:
@@ -583,6 +591,9 @@ def test_backup_plan_covers_efs_and_the_database_and_copies_to_osaka(stack: dict
     assert by_path(stack, "aws_backup_vault", "backup/copy-vault")["provider"] == "aws.ap_northeast_3"
     notifications = only(stack, "aws_backup_vault_notifications")
     assert notifications["sns_topic_arn"] == ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
+    # EFS is backed up once: its own automatic backups are off while the plan selects it.
+    efs_policy = by_path(stack, "aws_efs_backup_policy", "gitlab-storage/backup-policy")
+    assert efs_policy["backup_policy"] == {"status": "DISABLED"}
 
 
 def test_operations_outputs_name_what_the_runbooks_use(stack: dict[str, Any]) -> None:
@@ -630,3 +641,5 @@ def test_operations_turned_off_and_mail_without_a_zone_plan_offline(synthesis: S
     assert [r["type"] for r in listed] == ["CNAME", "CNAME", "CNAME", "MX", "TXT"]
     assert listed[3]["name"] == "mx.example.com"
     assert not {"alarm_topic_arn", "backup_vault_name"} & set(variant["output"])
+    # Without the plan, EFS's own automatic daily backups are on.
+    assert only(variant, "aws_efs_backup_policy")["backup_policy"] == {"status": "ENABLED"}

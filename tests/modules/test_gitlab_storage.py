@@ -44,6 +44,27 @@ def test_efs_encrypted_elastic_backed_up_and_protected(stack: dict[str, Any]) ->
     assert only(stack, "aws_efs_backup_policy")["backup_policy"] == {"status": "ENABLED"}
 
 
+def test_automatic_backups_off_when_aws_backup_covers_the_file_system() -> None:
+    app = Testing.app()
+    scope = TerraformStack(app, "test")
+    GitLabStorage(
+        scope,
+        "gitlab-storage",
+        GitLabStorageProps(
+            namer=Namer("acme", "tooling"),
+            account_id="123456789012",
+            region="ap-northeast-1",
+            vpc_id="vpc-1",
+            subnet_ids={"ap-northeast-1a": "subnet-a"},
+            kms_key_arn=KEY,
+            object_types=["artifacts"],
+            automatic_backups=False,
+        ),
+    )
+    backup_policy = only(synth_stack(scope), "aws_efs_backup_policy")
+    assert backup_policy["backup_policy"] == {"status": "DISABLED"}
+
+
 def test_mount_target_in_every_private_subnet(stack: dict[str, Any]) -> None:
     targets = resources(stack, "aws_efs_mount_target")
     assert sorted(t["subnet_id"] for t in targets.values()) == ["subnet-a", "subnet-c"]

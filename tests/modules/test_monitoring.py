@@ -14,6 +14,7 @@ from tests.support.synth import by_path, only, policy, ref, resources, synth_sta
 
 COMMON = {"alb-5xx", "target-5xx", "unhealthy-target", "latency", "ecs-cpu", "ecs-memory", "no-running-task"}
 DATABASE = {"db-cpu", "db-connections", "db-freeable-memory"}
+AURORA = {"db-free-local-storage"}
 
 
 def synth(**changes: Any) -> dict[str, Any]:
@@ -77,7 +78,9 @@ def test_every_alarm_notifies_the_topic_on_alarm_and_ok(stack: dict[str, Any]) -
     topic = ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
     alarms = resources(stack, "aws_cloudwatch_metric_alarm").values()
     names = {a["alarm_name"] for a in alarms}
-    assert names == {f"acme-tooling-{key}" for key in COMMON | DATABASE | {"efs-throughput", "vpn-auth-failures"}}
+    assert names == {
+        f"acme-tooling-{key}" for key in COMMON | DATABASE | AURORA | {"efs-throughput", "vpn-auth-failures"}
+    }
     for body in alarms:
         assert body["alarm_actions"] == [topic], body["alarm_name"]
         assert body["ok_actions"] == [topic], body["alarm_name"]
@@ -121,13 +124,17 @@ def test_service_alarms_and_a_missing_task(stack: dict[str, Any]) -> None:
 
 def test_aurora_alarms_follow_the_writer_and_skip_storage(stack: dict[str, Any]) -> None:
     writer = {"DBClusterIdentifier": "acme-tooling-gitlab", "Role": "WRITER"}
-    for key in DATABASE:
+    for key in DATABASE | AURORA:
         assert alarm(stack, key)["dimensions"] == writer, key
     assert alarm(stack, "db-connections")["threshold"] == 300
     memory = alarm(stack, "db-freeable-memory")
     assert (memory["comparison_operator"], memory["threshold"]) == ("LessThanThreshold", 512 * MIB)
     names = [a["alarm_name"] for a in resources(stack, "aws_cloudwatch_metric_alarm").values()]
     assert not any(name.endswith("db-free-storage") for name in names)
+    # The "free storage" for Aurora: the instance's local storage, not the volume.
+    local = alarm(stack, "db-free-local-storage")
+    assert (local["metric_name"], local["statistic"]) == ("FreeLocalStorage", "Minimum")
+    assert (local["comparison_operator"], local["threshold"]) == ("LessThanThreshold", 2 * GIB)
 
 
 def test_rds_instance_alarms_include_free_storage() -> None:
@@ -136,6 +143,10 @@ def test_rds_instance_alarms_include_free_storage() -> None:
     assert storage["dimensions"] == {"DBInstanceIdentifier": "acme-tooling-gitlab"}
     assert (storage["metric_name"], storage["threshold"]) == ("FreeStorageSpace", 10 * GIB)
     assert alarm(stack, "db-cpu")["dimensions"] == {"DBInstanceIdentifier": "acme-tooling-gitlab"}
+    assert not any(
+        a["alarm_name"].endswith("db-free-local-storage")
+        for a in resources(stack, "aws_cloudwatch_metric_alarm").values()
+    )
     assert not any("vpn" in a["alarm_name"] for a in resources(stack, "aws_cloudwatch_metric_alarm").values())
 
 
@@ -190,3 +201,16 @@ def test_dashboard_shows_every_alarm_and_its_metric(stack: dict[str, Any]) -> No
     assert efs["properties"]["metrics"][1][-1] == {"id": "m0", "stat": "Sum", "visible": False}
     positions = {(g["x"], g["y"]) for g in graphs}
     assert len(positions) == len(graphs)  # no two graphs on top of each other
+
+
+def test_configured_thresholds_reach_the_construct_with_the_same_defaults() -> None:
+    from dataclasses import fields
+
+    from config.operations import Thresholds
+
+    defaults = {f.name: f.default for f in fields(AlarmThresholds)}
+    configured = Thresholds().model_dump()
+    assert {name: defaults[name] for name in configured} == configured
+    # Only the burst-credit alarm's threshold is not configurable: the file system's
+    # throughput mode is fixed to elastic (modules/gitlab_storage.THROUGHPUT_MODE).
+    assert set(defaults) - set(configured) == {"efs_burst_credit_gib"}
