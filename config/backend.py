@@ -19,6 +19,7 @@ from config.loader import problems_from_validation
 from config.model import Region, RoleArn, Strict, problem
 
 BACKEND_FILE = "backend.tf.json"
+COMMENT = "//"
 
 
 def _bucket(value: str) -> str:
@@ -146,8 +147,13 @@ def load_backend(path: Path, display: str = BACKEND_FILE) -> S3BackendSettings |
                 )
             ]
         )
+    s3 = backend["s3"]
+    if isinstance(s3, dict):
+        # A "//" property is a comment in Terraform's JSON syntax ("JSON Configuration
+        # Syntax", Comment Properties); backend.tf.json.example explains itself with one.
+        s3 = {name: value for name, value in s3.items() if name != COMMENT}
     try:
-        return S3BackendSettings.model_validate(backend["s3"])
+        return S3BackendSettings.model_validate(s3)
     except ValidationError as error:
         prefixed = [
             Problem(p.file, f"terraform.backend.s3.{p.field}".rstrip("."), p.message, p.hint)

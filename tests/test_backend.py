@@ -26,7 +26,9 @@ def write(tmp_path: Path, s3: dict[str, Any]) -> Path:
 
 
 def example_settings() -> dict[str, Any]:
-    return dict(json.loads(EXAMPLE.read_text(encoding="utf-8"))["terraform"]["backend"]["s3"])
+    """The example's settings without its "//" comment."""
+    s3 = json.loads(EXAMPLE.read_text(encoding="utf-8"))["terraform"]["backend"]["s3"]
+    return {name: value for name, value in s3.items() if name != "//"}
 
 
 def messages(path: Path) -> list[str]:
@@ -44,6 +46,27 @@ def test_example_is_valid_and_uses_both_lockings() -> None:
     assert settings is not None
     assert settings.use_lockfile is True and settings.dynamodb_table == "gitlab-tfstate-locks"
     assert settings.state_key("staging") == "gitlab-on-aws/staging.tfstate"
+    # The keys the issue names, and a "//" comment (Terraform's JSON comment property)
+    # that explains both lockings, the 1.11 deprecation and the role.
+    s3 = json.loads(EXAMPLE.read_text(encoding="utf-8"))["terraform"]["backend"]["s3"]
+    assert {"bucket", "key", "region", "encrypt", "kms_key_id", "use_lockfile", "dynamodb_table"} <= set(s3)
+    comment = " ".join(s3["//"])
+    for phrase in (
+        "use_lockfile",
+        "Terraform 1.10+",
+        "deprecated since Terraform 1.11",
+        "deploy_role_arn",
+        "assume_role",
+    ):
+        assert phrase in comment, phrase
+    assert "//" not in settings.terraform_settings("staging", None)
+
+
+def test_a_comment_property_is_ignored_but_other_unknown_keys_are_not(tmp_path: Path) -> None:
+    settings = load_backend(write(tmp_path, {**example_settings(), "//": "a note"}))
+    assert settings == load_backend(EXAMPLE)
+    found = messages(write(tmp_path, {**example_settings(), "#": "a note"}))
+    assert len(found) == 1 and "terraform.backend.s3.#: Extra inputs are not permitted" in found[0], found
 
 
 @pytest.mark.parametrize(
