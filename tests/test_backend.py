@@ -136,3 +136,41 @@ def test_dynamodb_only_locking_leaves_use_lockfile_out_for_older_terraform(synth
     backend = synth_stack(stack)["terraform"]["backend"]["s3"]
     assert "use_lockfile" not in backend
     assert backend["dynamodb_table"] == "gitlab-tfstate-locks"
+
+
+def test_every_workspace_of_the_app_built_with_backend_tf_json_gets_its_own_key(tmp_path: Path) -> None:
+    """What `make synth` writes with the example copied to backend.tf.json: main.py's own
+    loading (and its cross-checks), then every workspace of the composed app."""
+    from stacks.app import build_app
+
+    environments, backend = main.load(ROOT / "environments", EXAMPLE)
+    assert backend is not None
+    _app, stacks = build_app(environments, str(tmp_path), backend)
+    workspaces = {name: synth_stack(stack) for name, stack in stacks.items()}
+    assert workspaces["bootstrap"]["terraform"]["backend"] == {
+        "local": {"path": "../../../terraform.bootstrap.tfstate"}
+    }
+    others = sorted(set(workspaces) - {"bootstrap"})
+    assert others == sorted(["tooling", "staging", "production", "tooling-hub-routing"])
+    keys = set()
+    for name in others:
+        s3 = workspaces[name]["terraform"]["backend"]["s3"]
+        assert s3["key"] == f"gitlab-on-aws/{name}.tfstate", name
+        assert s3["bucket"] == backend.bucket and s3["region"] == backend.region
+        assert s3["use_lockfile"] is True and s3["dynamodb_table"] == "gitlab-tfstate-locks"
+        assert s3["encrypt"] is True and s3["kms_key_id"] == backend.kms_key_id
+        role = workspaces[name]["provider"]["aws"][0]["assume_role"][0]["role_arn"]
+        assert s3["assume_role"]["role_arn"] == role, name
+        keys.add(s3["key"])
+        # Cross-workspace reads go through the same backend, at the producer's key.
+        for state in workspaces[name].get("data", {}).get("terraform_remote_state", {}).values():
+            assert state["backend"] == "s3", name
+            assert state["config"]["bucket"] == backend.bucket
+            assert state["config"]["key"] in {f"gitlab-on-aws/{other}.tfstate" for other in others}
+    assert len(keys) == len(others)
+    reads = workspaces["tooling-hub-routing"]["data"]["terraform_remote_state"]
+    assert {state["config"]["key"] for state in reads.values()} == {
+        "gitlab-on-aws/tooling.tfstate",
+        "gitlab-on-aws/staging.tfstate",
+        "gitlab-on-aws/production.tfstate",
+    }
