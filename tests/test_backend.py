@@ -96,6 +96,19 @@ def test_other_backends_and_broken_json_are_rejected(tmp_path: Path) -> None:
     assert "not valid JSON" in messages(path)[0]
 
 
+def test_keys_beside_the_backend_are_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "backend.tf.json"
+    s3 = example_settings()
+    data = {"terraform": {"backend": {"s3": s3}, "required_version": ">= 1.10"}, "provider": {}, "//": "a note"}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    found = messages(path)
+    assert len(found) == 2, found
+    assert "provider: not a backend setting: only terraform.backend.s3 is read from this file" in found[0]
+    assert "terraform.required_version: not a backend setting" in found[1]
+    path.write_text(json.dumps({"terraform": "s3"}), encoding="utf-8")
+    assert "expected exactly one backend, s3" in messages(path)[0]
+
+
 def test_main_rejects_a_bad_backend_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     backend = write(tmp_path, {"key": "x", "region": "ap-northeast-1", "bogus": 1})
     outdir = tmp_path / "out"
