@@ -55,6 +55,7 @@ def test_the_documented_hook_creates_every_project_dir_in_a_fresh_clone(tmp_path
     assert all((tmp_path / d).is_dir() for d in dirs)
     docs = (ROOT / "docs" / "atlantis.md").read_text(encoding="utf-8")
     assert "pre_workflow_hooks:" in docs and PROJECT_DIRS_HOOK in docs
+    assert "--fail-on-pre-workflow-hook-error" in docs  # else a failed hook goes unnoticed
 
 
 def test_workflow_synthesizes_before_it_plans() -> None:
