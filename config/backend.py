@@ -19,6 +19,7 @@ from config.loader import problems_from_validation
 from config.model import Region, RoleArn, Strict, problem
 
 BACKEND_FILE = "backend.tf.json"
+COMMENT = "//"
 
 
 def _bucket(value: str) -> str:
@@ -134,7 +135,24 @@ def load_backend(path: Path, display: str = BACKEND_FILE) -> S3BackendSettings |
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ConfigError([Problem(display, "", f"not valid JSON: {error}", "fix the JSON syntax")]) from None
-    backend = data.get("terraform", {}).get("backend") if isinstance(data, dict) else None
+    top: dict[str, Any] = data if isinstance(data, dict) else {}
+    terraform: dict[str, Any] = top["terraform"] if isinstance(top.get("terraform"), dict) else {}
+    # main.py reads this file, Terraform never does: anything beside the backend would be ignored silently.
+    unknown = [name for name in top if name not in ("terraform", COMMENT)]
+    unknown += [f"terraform.{name}" for name in terraform if name not in ("backend", COMMENT)]
+    if unknown:
+        raise ConfigError(
+            [
+                Problem(
+                    display,
+                    name,
+                    "not a backend setting: only terraform.backend.s3 is read from this file",
+                    "remove it; providers, versions and tags come from environments/ and stacks/base.py",
+                )
+                for name in unknown
+            ]
+        )
+    backend = terraform.get("backend")
     if not isinstance(backend, dict) or set(backend) != {"s3"}:
         raise ConfigError(
             [
@@ -146,8 +164,13 @@ def load_backend(path: Path, display: str = BACKEND_FILE) -> S3BackendSettings |
                 )
             ]
         )
+    s3 = backend["s3"]
+    if isinstance(s3, dict):
+        # A "//" property is a comment in Terraform's JSON syntax ("JSON Configuration
+        # Syntax", Comment Properties); backend.tf.json.example explains itself with one.
+        s3 = {name: value for name, value in s3.items() if name != COMMENT}
     try:
-        return S3BackendSettings.model_validate(backend["s3"])
+        return S3BackendSettings.model_validate(s3)
     except ValidationError as error:
         prefixed = [
             Problem(p.file, f"terraform.backend.s3.{p.field}".rstrip("."), p.message, p.hint)

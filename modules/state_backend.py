@@ -326,6 +326,23 @@ class StateBackend(Construct):
                     },
                 )
             )
+            # Reading another workspace's state (terraform_remote_state) with a
+            # dynamodb_table compares the object with its "-md5" digest item; without
+            # read access Terraform only logs "failed to fetch state MD5" and skips the check.
+            digests = sorted(f"{self.props.bucket_name}/{key}-md5" for key in grant.reads if key not in grant.writes)
+            if digests:
+                statements.append(
+                    statement(
+                        f"{_sid(name)}ReadDependencyDigests",
+                        ["dynamodb:GetItem"],
+                        [self.table_arn],
+                        principals={"AWS": self._root(grant.principal_arn)},
+                        conditions={
+                            "ArnEquals": {"aws:PrincipalArn": grant.principal_arn},
+                            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": digests},
+                        },
+                    )
+                )
         return document(statements)
 
 

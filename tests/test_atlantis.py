@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from stacks.atlantis import ATLANTIS_FILE, WHEN_MODIFIED, deploy_order, render
+from stacks.atlantis import ATLANTIS_FILE, PROJECT_DIRS_HOOK, WHEN_MODIFIED, deploy_order, render
 from tests.conftest import ROOT, Synthesis
 
 
@@ -38,6 +41,21 @@ def test_one_project_per_workspace_except_the_bootstrap(synthesis: Synthesis) ->
             assert f"../../../{path}" in modified
     # ../../../ from cdktf.out/stacks/<name> is the repository root
     assert all((ROOT / path.removeprefix("../../../").split("*")[0]).exists() for path in WHEN_MODIFIED)
+
+
+def test_the_documented_hook_creates_every_project_dir_in_a_fresh_clone(tmp_path: Path) -> None:
+    # cdktf.out/ is git-ignored and Atlantis skips projects whose dir is missing.
+    assert "cdktf.out/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    shutil.copy(ROOT / ATLANTIS_FILE, tmp_path / ATLANTIS_FILE)
+    subprocess.run(["bash", "-c", PROJECT_DIRS_HOOK], cwd=tmp_path, check=True, timeout=30)
+    config = yaml.safe_load((ROOT / ATLANTIS_FILE).read_text(encoding="utf-8"))
+    dirs = {p["dir"] for p in config["projects"]}
+    assert len(dirs) == len(config["projects"]) > 1
+    assert {str(path.relative_to(tmp_path)) for path in tmp_path.glob("cdktf.out/stacks/*")} == dirs
+    assert all((tmp_path / d).is_dir() for d in dirs)
+    docs = (ROOT / "docs" / "atlantis.md").read_text(encoding="utf-8")
+    assert "pre_workflow_hooks:" in docs and PROJECT_DIRS_HOOK in docs
+    assert "--fail-on-pre-workflow-hook-error" in docs  # else a failed hook goes unnoticed
 
 
 def test_workflow_synthesizes_before_it_plans() -> None:

@@ -103,6 +103,28 @@ def test_grants_follow_the_synthesized_dependencies(stack: dict[str, Any], synth
         deps = {d for name in own for d in manifest["stacks"][name]["dependencies"]} - {"bootstrap", *own}
         readable = keys | {f"{key}.tflock" for key in keys} | {f"{arn}/{d}.tfstate" for d in deps}
         assert set(found[f"{sid}DenyOtherReads"]["NotResource"]) == readable, role
+        # the cross-account Allow for exactly those reads (the Deny alone grants nothing)
+        reads = found[f"{sid}ReadDependencies"]["Resource"]
+        assert set([reads] if isinstance(reads, str) else reads) == {f"{arn}/{d}.tfstate" for d in deps}, role
+
+
+def test_example_grants_hub_routing_reads_every_target_and_targets_read_tooling(stack: dict[str, Any]) -> None:
+    """The example's dependencies (tooling -> targets -> tooling-hub-routing), spelled out."""
+    found = bucket_policy(stack)
+    arn = "arn:aws:s3:::gitlab-tfstate-111111111111-ap-northeast-1/gitlab-on-aws"
+    # tooling-hub-routing runs with the tooling account's deploy role: one grant for both
+    assert found["ToolingToolingHubRoutingWriteOwnState"]["Resource"] == [
+        f"{arn}/tooling.tfstate",
+        f"{arn}/tooling-hub-routing.tfstate",
+    ]
+    assert found["ToolingToolingHubRoutingReadDependencies"]["Resource"] == [
+        f"{arn}/production.tfstate",
+        f"{arn}/staging.tfstate",
+    ]
+    for target in ("Staging", "Production"):
+        assert found[f"{target}ReadDependencies"]["Resource"] == f"{arn}/tooling.tfstate"
+        assert found[f"{target}WriteOwnState"]["Resource"] == f"{arn}/{target.lower()}.tfstate"
+        assert f"{arn}/tooling-hub-routing.tfstate" not in found[f"{target}DenyOtherReads"]["NotResource"]
 
 
 def test_reads_come_from_dependencies_even_those_added_later(environments: Environments) -> None:

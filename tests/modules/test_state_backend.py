@@ -144,6 +144,14 @@ def test_lock_table_has_pitr_kms_and_per_role_lock_items() -> None:
         "dynamodb:LeadingKeys": [f"{BUCKET}/p/staging.tfstate", f"{BUCKET}/p/staging.tfstate-md5"]
     }
     assert own["Resource"] == "arn:aws:dynamodb:eu-west-1:123456789012:table/acme-locks"
+    # reading tooling's state checks its digest item: read-only, nothing else of tooling's
+    digests = found["StagingReadDependencyDigests"]
+    assert digests["Action"] == ["dynamodb:GetItem"]
+    assert digests["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": STAGING},
+        "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"{BUCKET}/p/tooling.tfstate-md5"]},
+    }
+    assert "ToolingReadDependencyDigests" not in found
 
 
 def test_no_lock_table_without_a_name_and_kms_use_by_grant_roles() -> None:
