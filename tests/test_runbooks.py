@@ -40,6 +40,7 @@ OTHER_SETTINGS = {
         "plan_requirements", "use_lockfile", "when_modified",
     },
     "docs/state.md": {"add_dependency", "use_lockfile"},  # CDKTF's method, the backend's lock argument
+    "README.md": {"pre_workflow_hook"},  # Atlantis's server-side hook (docs/atlantis.md)
     "docs/pipelines.md": {"admin_mode", "external_url", "region_provider", "ap_northeast_3"},  # GitLab, providers
 }  # fmt: skip
 # Dotted names in backticks that are files or host names, not configuration keys.
