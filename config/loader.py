@@ -14,7 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from config.checks import check_all
 from config.errors import ConfigError, Problem
 from config.model import Account
-from config.network_checks import hub_routing_workspace
+from config.workspaces import account_workspace, hub_routing_workspace
 
 SCHEMA_FILE = "schema.json"
 
@@ -125,7 +125,7 @@ def load_environments(directory: Path, display_root: Path | None = None) -> Envi
         problems.extend(read_problems)
         if data is None:
             continue
-        data.setdefault("workspace", path.stem)
+        data["workspace"] = account_workspace(path, data.get("workspace"))
         try:
             accounts[display] = Account.model_validate(data)
         except ValidationError as error:

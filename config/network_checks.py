@@ -11,16 +11,9 @@ from collections.abc import Iterator, Mapping
 
 from config.errors import Problem
 from config.model import Account
+from config.workspaces import hub_routing_workspace
 
 Loaded = Mapping[str, Account]  # file path -> account
-
-# The tooling account's second workspace: Transit Gateway route-table associations
-# and propagations of the targets' attachments (see stacks/hub_routing.py).
-HUB_ROUTING_SUFFIX = "hub-routing"
-
-
-def hub_routing_workspace(tooling_workspace: str) -> str:
-    return f"{tooling_workspace}-{HUB_ROUTING_SUFFIX}"
 
 
 def check_network(accounts: Loaded) -> Iterator[Problem]:

@@ -18,9 +18,9 @@ from config.errors import Problem
 from config.loader import Environments
 from config.model import Account
 from config.regions import partition_of
+from config.workspaces import BOOTSTRAP_WORKSPACE
 from modules.naming import Namer
 
-BOOTSTRAP_WORKSPACE = "bootstrap"
 DEFAULT_KEY_PREFIX = "gitlab-on-aws"
 # Namer workspace of the state resources: gitlab-tfstate-<account>-<region> etc.
 NAMER_WORKSPACE = "tfstate"

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from config.state import BOOTSTRAP_WORKSPACE
+from config.workspaces import BOOTSTRAP_WORKSPACE
 
 ATLANTIS_FILE = "atlantis.yaml"
 OUTDIR = "cdktf.out"  # cdktf.json "output"

@@ -14,7 +14,8 @@ from constructs import Construct
 
 from config.backend import S3BackendSettings
 from config.loader import Environments
-from config.state import BOOTSTRAP_WORKSPACE, StateNames, state_namer, state_names
+from config.state import StateNames, state_namer, state_names
+from config.workspaces import BOOTSTRAP_WORKSPACE
 from modules.state_backend import StateBackend, StateBackendProps, StateGrant
 from stacks.base import AccountStack
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from constructs import Construct
 
 from config.backend import S3BackendSettings
-from config.network_checks import hub_routing_workspace
+from config.workspaces import hub_routing_workspace
 from modules.transit_routing import TransitRouting, TransitRoutingProps
 from stacks import outputs
 from stacks.base import AccountStack

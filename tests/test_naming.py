@@ -33,3 +33,14 @@ def test_ecr_pull_through_prefix_fits_ecrs_30_characters() -> None:
     prefix = Namer("gitlab", "a-rather-long-workspace").name("ecr_cache_prefix", "docker-hub")
     assert len(prefix) <= 30
     assert Namer("gitlab", "tooling").name("ecr_cache_prefix", "docker-hub") == "gitlab-tooling-docker-hub"
+
+
+def test_workspace_names_come_from_one_module() -> None:
+    from pathlib import Path
+
+    from config.workspaces import BOOTSTRAP_WORKSPACE, account_workspace, hub_routing_workspace
+
+    assert account_workspace(Path("environments/staging.yaml")) == "staging"
+    assert account_workspace(Path("environments/dev.yaml"), "development") == "development"
+    assert hub_routing_workspace("tooling") == "tooling-hub-routing"
+    assert BOOTSTRAP_WORKSPACE == "bootstrap"

@@ -1,0 +1,25 @@
+"""Terraform workspace (CDKTF stack) names: every one comes from here.
+
+A workspace name is the stack's ID, its directory in ``cdktf.out/stacks/``, its
+Atlantis project and part of its state key, so it must never change for an
+existing deployment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# The state backend; local state, applied before anything else (stacks/bootstrap.py).
+BOOTSTRAP_WORKSPACE = "bootstrap"
+# The tooling account's second workspace: Transit Gateway route-table associations
+# and propagations of the targets' attachments (stacks/hub_routing.py).
+HUB_ROUTING_SUFFIX = "hub-routing"
+
+
+def account_workspace(account_file: Path, override: str | None = None) -> str:
+    """An account's workspace: ``workspace:`` in its file, else the file name without .yaml."""
+    return override or account_file.stem
+
+
+def hub_routing_workspace(tooling_workspace: str) -> str:
+    return f"{tooling_workspace}-{HUB_ROUTING_SUFFIX}"
