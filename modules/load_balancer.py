@@ -17,9 +17,9 @@ from cdktf_cdktf_provider_aws.lb_listener import (
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from modules.ingress import admit
 from modules.naming import Namer
 
 HEALTH_CHECK_PATH = "/-/readiness"
@@ -76,29 +76,15 @@ class LoadBalancer(Construct):
             tags={"Name": namer.name("tag", "alb")},
         )
         for port in (443, 80):
-            # Keyed by the CIDR itself: adding a network never moves another's rule.
-            for cidr in props.allowed_ingress_cidrs:
-                VpcSecurityGroupIngressRule(
-                    self,
-                    f"ingress-{port}-{cidr.replace('/', '_')}",
-                    security_group_id=self.security_group.id,
-                    description=f"port {port} from {cidr}",
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    cidr_ipv4=cidr,
-                )
-            for index, group in enumerate(props.allowed_security_group_ids):
-                VpcSecurityGroupIngressRule(
-                    self,
-                    f"ingress-{port}-sg-{index}",
-                    security_group_id=self.security_group.id,
-                    description=f"port {port} from an admitted security group",
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    referenced_security_group_id=group,
-                )
+            admit(
+                self,
+                f"ingress-{port}",
+                self.security_group.id,
+                port=port,
+                what=f"port {port}",
+                cidrs=props.allowed_ingress_cidrs,
+                security_group_ids=props.allowed_security_group_ids,
+            )
         self.alb = Lb(
             self,
             "alb",

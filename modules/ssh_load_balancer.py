@@ -9,9 +9,9 @@ from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from modules.ingress import admit
 from modules.naming import Namer
 
 SSH_PORT = 22
@@ -51,24 +51,15 @@ class SshLoadBalancer(Construct):
             vpc_id=props.vpc_id,
             tags={"Name": namer.name("tag", "ssh-nlb")},
         )
-        sources: list[tuple[str, dict[str, str]]] = [
-            (cidr.replace("/", "_"), {"cidr_ipv4": cidr}) for cidr in props.allowed_ingress_cidrs
-        ]
-        sources += [
-            (f"sg-{i}", {"referenced_security_group_id": group})
-            for i, group in enumerate(props.allowed_security_group_ids)
-        ]
-        for name, source in sources:
-            VpcSecurityGroupIngressRule(
-                self,
-                f"ingress-{name}",
-                security_group_id=self.security_group.id,
-                description=f"SSH from {source.get('cidr_ipv4', 'an admitted security group')}",
-                ip_protocol="tcp",
-                from_port=SSH_PORT,
-                to_port=SSH_PORT,
-                **source,  # type: ignore[arg-type]
-            )
+        admit(
+            self,
+            "ingress",
+            self.security_group.id,
+            port=SSH_PORT,
+            what="SSH",
+            cidrs=props.allowed_ingress_cidrs,
+            security_group_ids=props.allowed_security_group_ids,
+        )
         self.nlb = Lb(
             self,
             "nlb",
