@@ -17,6 +17,7 @@ from modules.gitlab_storage import ALB_LOG_PREFIX, GitLabStorage, GitLabStorageP
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.load_balancer import LoadBalancer, LoadBalancerProps
 from modules.network import Network
+from modules.rotation_restart import RotationRestart, RotationRestartProps
 from modules.ssh_load_balancer import SshLoadBalancer, SshLoadBalancerProps
 from modules.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 from stacks.base import AccountStack
@@ -251,6 +252,30 @@ def add_gitlab(
                 else None
             ),
         ),
+    )
+    # RDS rotates its managed master secret every 7 days and GitLab reads the password
+    # once, at start: every rotation restarts GitLab (docs/operations.md, "Database
+    # password rotation").
+    restart = RotationRestart(
+        stack,
+        "gitlab-rotation-restart",
+        RotationRestartProps(
+            namer=namer,
+            account_id=account.account_id,
+            region=account.region,
+            partition=partition,
+            secret_arn=database.secret_arn,
+            cluster_arn=service.cluster.arn,
+            service_arn=service.service.id,
+            service_name=service.service.name,
+            log_retention_days=gitlab.task.log_retention_days,
+        ),
+    )
+    TerraformOutput(
+        stack,
+        "gitlab_restart_state_machine_arn",
+        value=restart.state_machine.arn,
+        description="Step Functions state machine that restarts GitLab after a database password rotation.",
     )
     # The ALB's name and zone are exported by the tooling stack's name resolution
     # (gitlab_alb_dns_name, gitlab_alb_zone_id), where the target workspaces read them.

@@ -643,3 +643,18 @@ def test_operations_turned_off_and_mail_without_a_zone_plan_offline(synthesis: S
     assert not {"alarm_topic_arn", "backup_vault_name"} & set(variant["output"])
     # Without the plan, EFS's own automatic daily backups are on.
     assert only(variant, "aws_efs_backup_policy")["backup_policy"] == {"status": "ENABLED"}
+
+
+def test_a_database_password_rotation_restarts_gitlab(stack: dict[str, Any]) -> None:
+    """RDS rotates the managed master secret every 7 days; GitLab reads it at start."""
+    cluster = address(stack, "aws_rds_cluster", "gitlab-database/cluster")
+    rule = by_path(stack, "aws_cloudwatch_event_rule", "gitlab-rotation-restart/rule")
+    pattern = json.loads(rule["event_pattern"])
+    assert pattern["detail"]["additionalEventData"]["SecretId"] == [f"${{{cluster}.master_user_secret[0].secret_arn}}"]
+    machine = by_path(stack, "aws_sfn_state_machine", "gitlab-rotation-restart/state-machine")
+    (state,) = json.loads(machine["definition"])["States"].values()
+    assert state["Parameters"]["Cluster"] == ref(stack, "aws_ecs_cluster", "gitlab-service/cluster", "arn")
+    assert state["Parameters"]["Service"] == ref(stack, "aws_ecs_service", "gitlab-service/service", "name")
+    grant = policy(by_path(stack, "aws_iam_role_policy", "gitlab-rotation-restart/machine-policy"))["Statement"][0]
+    assert grant["Resource"] == ref(stack, "aws_ecs_service", "gitlab-service/service", "id")
+    assert "gitlab_restart_state_machine_arn" in stack["output"]
