@@ -39,6 +39,7 @@ def check_all(accounts: Loaded, all_read: bool = True) -> list[Problem]:
     problems.extend(_unique(_having(accounts, "account_id"), "account_id", lambda a: a.account_id))
     problems.extend(_unique(_having(accounts, "workspace"), "workspace", lambda a: a.name))
     problems.extend(_vpc_overlaps(_having(accounts, "network", "vpc_cidr")))
+    problems.extend(_same_region({p: a for p, a in _having(accounts, "role").items() if p in _having(accounts, "region")}))
     problems.extend(check_network(accounts))
     return problems
 
@@ -217,4 +218,25 @@ def _vpc_overlaps(accounts: Loaded) -> Iterator[Problem]:
                 "network.vpc_cidr",
                 f"{b} overlaps {owner} {a} of {path_a}",
                 "accounts are joined by a Transit Gateway, so every VPC needs its own range",
+            )
+
+
+def _same_region(accounts: Loaded) -> Iterator[Problem]:
+    """Every target in the tooling account's region: a Transit Gateway attaches VPCs of
+    its own region only ("Transit gateway attachments to a VPC", Amazon VPC Transit
+    Gateways guide), and nothing here peers a second one; the CodeConnections host,
+    and so every pipeline, is in that region too."""
+    tooling = [(path, a) for path, a in accounts.items() if a.role == "tooling"]
+    if len(tooling) != 1:
+        return  # reported by _roles
+    tooling_path, hub = tooling[0]
+    for path, account in accounts.items():
+        if account.role == "target" and account.region != hub.region:
+            yield Problem(
+                path,
+                "region",
+                f"{account.region} is not the tooling account's region {hub.region} ({tooling_path}); "
+                "the Transit Gateway is regional and nothing peers it, so this VPC could not attach",
+                f"set region: {hub.region}; to deploy into {account.region}, keep the account in {hub.region} "
+                f"and give its pipelines deploy.region: {account.region} (docs/pipelines.md)",
             )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from config.codeconnections_regions import UNAVAILABLE
+from config.codeconnections_regions import gitlab_self_managed_available, unavailable_reason
 from config.errors import Problem
 from config.types import Region, Strict, problem
 
@@ -194,6 +194,13 @@ class Delivery(Strict):
     """Target accounts only: the connection to GitLab and the pipelines, keyed by name."""
 
     connection: Connection = Field(default_factory=Connection)  # type: ignore[arg-type]
+    pipelines_enabled: bool = Field(
+        False,
+        description="Two-phase rollout. false (phase one): no CodePipeline is planned; the connection is "
+        "created and its handshake done by hand. true (phase two, once the connection is AVAILABLE): the "
+        "pipelines are planned. A pipeline created while its connection is PENDING never gets its GitLab "
+        "webhook (docs/pipelines.md).",
+    )
     pipelines: dict[PipelineName, Pipeline] = Field(default_factory=dict)
 
     @property
@@ -220,8 +227,7 @@ def check_delivery(path: str, account: Account) -> Iterator[Problem]:
             "move delivery: to a target account's file",
         )
         return
-    if account.region in UNAVAILABLE:
-        where = f"{account.region} ({UNAVAILABLE[account.region]})"
+    if not gitlab_self_managed_available(account.region):
         hint = (
             f"keep this account's pipelines in a region with CodeConnections for GitLab, e.g. ap-northeast-1, "
             f"and deploy to {account.region} with deploy.region: {account.region} "
@@ -232,8 +238,7 @@ def check_delivery(path: str, account: Account) -> Iterator[Problem]:
             yield Problem(
                 path,
                 f"delivery.pipelines.{name}" if name else "delivery",
-                f"AWS CodeConnections does not offer GitLab self-managed in {where}, "
-                "so a pipeline with a GitLab source cannot run there",
+                f"{unavailable_reason(account.region)}, so a pipeline with a GitLab source cannot run there",
                 hint,
             )
     for name, pipeline in delivery.pipelines.items():

@@ -157,7 +157,10 @@ class TargetStack(AccountStack):
                 vpc=placement if build.vpc else None,
             )
 
-        for name, pipeline in delivery.pipelines.items():
+        # Phase one plans no pipeline: one created while its connection is PENDING never
+        # gets its GitLab webhook, so pushes would not start it (docs/pipelines.md).
+        enabled = delivery.pipelines if delivery.pipelines_enabled else {}
+        for name, pipeline in enabled.items():
             deploy = None
             if pipeline.deploy is not None:
                 region = pipeline.deploy.region or account.region

@@ -27,13 +27,14 @@ network:
   vpc_cidr: 10.10.0.0/16
   availability_zones: [ap-northeast-1a, ap-northeast-1c]
 """
+# In the tooling account's region: a target elsewhere is refused (the Transit Gateway is regional).
 TARGET = """\
 role: target
 account_id: "222222222222"
-region: eu-west-1
+region: ap-northeast-1
 network:
   vpc_cidr: 10.20.0.0/16
-  availability_zones: [eu-west-1a, eu-west-1b]
+  availability_zones: [ap-northeast-1a, ap-northeast-1d]
 """
 
 

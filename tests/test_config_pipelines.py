@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from config.codeconnections_regions import SOURCE, UNAVAILABLE, gitlab_self_managed_available
+from config.codeconnections_regions import (
+    AVAILABLE,
+    SOURCE,
+    UNAVAILABLE,
+    gitlab_self_managed_available,
+    webhook_endpoint_hostname,
+)
 from config.errors import ConfigError
 from config.loader import load_environments
 from config.pipelines import COMPUTE_TYPES
@@ -97,8 +103,10 @@ def test_region_list_has_its_source_and_osaka() -> None:
 
 def test_a_pipeline_in_osaka_is_rejected_with_the_way_out(tmp_path: Path) -> None:
     found = problems(write(tmp_path / "e", tooling=TOOLING, osaka=target("ap-northeast-3")))
-    assert len(found) == 1, found
-    message, hint = found[0].split("\n    hint: ")
+    # The second problem: the account is outside the tooling region (next test).
+    assert len(found) == 2, found
+    (pipeline,) = [f for f in found if "delivery.pipelines.webapp" in f]
+    message, hint = pipeline.split("\n    hint: ")
     assert message == (
         "e/osaka.yaml: delivery.pipelines.webapp: AWS CodeConnections does not offer GitLab self-managed "
         "in ap-northeast-3 (Asia Pacific (Osaka)), so a pipeline with a GitLab source cannot run there"
@@ -171,3 +179,53 @@ def test_delivery_belongs_to_target_accounts(tmp_path: Path) -> None:
     (found,) = problems(write(tmp_path / "e", tooling=tooling))
     assert found.startswith("e/tooling.yaml: delivery: the tooling account runs GitLab, not pipelines")
     assert "target account" in found
+
+
+def test_regions_are_an_allow_list_with_its_source() -> None:
+    assert set(AVAILABLE) <= set(KNOWN_REGIONS)
+    assert not set(AVAILABLE) & set(UNAVAILABLE)
+    # A region AWS opened after the documented list is refused until it is known.
+    assert "ca-west-1" in KNOWN_REGIONS
+    assert not gitlab_self_managed_available("ca-west-1")
+    assert "config/codeconnections_regions.py" in SOURCE or SOURCE.endswith("connections-gitlab-managed.html")
+
+
+def test_webhook_endpoint_hostname() -> None:
+    assert webhook_endpoint_hostname("ap-northeast-1") == "ap-northeast-1.codestar-connections.webhooks.aws"
+    assert webhook_endpoint_hostname("us-east-1") == "us-east-1.codestar-connections.webhooks.aws"
+    with pytest.raises(ValueError, match=r"does not offer GitLab self-managed in ap-northeast-3"):
+        webhook_endpoint_hostname("ap-northeast-3")
+    with pytest.raises(ValueError, match=r"ca-west-1 is not on the list"):
+        webhook_endpoint_hostname("ca-west-1")
+
+
+def test_a_pipeline_in_an_unknown_region_is_refused(tmp_path: Path) -> None:
+    found = problems(write(tmp_path / "e", tooling=TOOLING, calgary=target("ca-west-1")))
+    messages = [f.split("\n    hint: ")[0] for f in found]
+    assert (
+        "e/calgary.yaml: delivery.pipelines.webapp: ca-west-1 is not on the list of regions where AWS "
+        "CodeConnections offers GitLab self-managed (config/codeconnections_regions.py, from "
+        f"{SOURCE}), so a pipeline with a GitLab source cannot run there"
+    ) in messages
+
+
+def test_a_target_outside_the_tooling_region_is_refused(tmp_path: Path) -> None:
+    found = problems(write(tmp_path / "e", tooling=TOOLING, seoul=target("ap-northeast-2")))
+    assert len(found) == 1, found
+    message, hint = found[0].split("\n    hint: ")
+    assert message == (
+        "e/seoul.yaml: region: ap-northeast-2 is not the tooling account's region ap-northeast-1 "
+        "(e/tooling.yaml); the Transit Gateway is regional and nothing peers it, so this VPC could not attach"
+    )
+    assert hint == (
+        "set region: ap-northeast-1; to deploy into ap-northeast-2, keep the account in ap-northeast-1 "
+        "and give its pipelines deploy.region: ap-northeast-2 (docs/pipelines.md)"
+    )
+
+
+def test_pipelines_are_off_until_phase_two(tmp_path: Path) -> None:
+    environments = load_environments(write(tmp_path / "e", tooling=TOOLING, s=target()))
+    delivery = environments.targets["s"].delivery
+    assert delivery is not None and delivery.pipelines_enabled is False
+    example = load_environments(EXAMPLE)
+    assert all(t.delivery is not None and t.delivery.pipelines_enabled for t in example.targets.values())

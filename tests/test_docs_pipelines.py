@@ -71,6 +71,19 @@ def test_the_region_guard_message_is_printed_as_documented(tmp_path: Path) -> No
     (directory / "osaka.yaml").write_text(target("ap-northeast-3"), encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_environments(directory, display_root=tmp_path)
+    # The account's region differs from the tooling one too: that rule has its own block.
+    (problem,) = [p for p in caught.value.problems if p.field.startswith("delivery.")]
+    assert documented == f"- {problem}\n"
+
+
+def test_the_target_region_message_is_printed_as_documented(tmp_path: Path) -> None:
+    (documented,) = [body for body in blocks("text") if "the Transit Gateway is regional" in body]
+    directory = tmp_path / "environments"
+    directory.mkdir()
+    (directory / "tooling.yaml").write_text(TOOLING, encoding="utf-8")
+    (directory / "seoul.yaml").write_text(target("ap-northeast-2"), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_environments(directory, display_root=tmp_path)
     (problem,) = caught.value.problems
     assert documented == f"- {problem}\n"
 

@@ -41,7 +41,10 @@ OTHER_SETTINGS = {
     },
     "docs/state.md": {"add_dependency", "use_lockfile"},  # CDKTF's method, the backend's lock argument
     "README.md": {"pre_workflow_hook"},  # Atlantis's server-side hook (docs/atlantis.md)
-    "docs/pipelines.md": {"admin_mode", "external_url", "region_provider", "ap_northeast_3"},  # GitLab, providers
+    "docs/pipelines.md": {  # GitLab settings and token scopes, providers, a config function
+        "admin_mode", "external_url", "region_provider", "ap_northeast_3", "outbound_local_requests_whitelist",
+        "allow_local_requests_from_web_hooks_and_services", "webhook_endpoint_hostname",
+    },
 }  # fmt: skip
 # Dotted names in backticks that are files or host names, not configuration keys.
 NOT_KEYS = re.compile(r"\.(rb|py|md|ya?ml|json|tf|com)$")
@@ -318,3 +321,19 @@ def test_links_to_documents_and_their_sections_resolve(doc: str) -> None:
         if anchor:
             headings = re.findall(r"^#+ (.+)$", path.read_text(encoding="utf-8"), re.MULTILINE)
             assert anchor in {slug(h) for h in headings}, f"{doc}: {target}#{anchor} is no heading"
+
+
+def test_the_outbound_allowlist_call_admits_exactly_the_webhook_endpoint(environments: Any) -> None:
+    """docs/pipelines.md: the GitLab API call admits the webhook endpoint of the tooling
+    region by name, through the allowlist, never local requests in general."""
+    from config.codeconnections_regions import webhook_endpoint_hostname
+
+    commands = re.sub(r"[ \t]+", " ", shell("docs/pipelines.md"))
+    host = environments.tooling.gitlab_hostname
+    expected = (
+        'curl --request PUT --header "PRIVATE-TOKEN: <admin token>" --data '
+        f'"outbound_local_requests_whitelist[]={webhook_endpoint_hostname(environments.tooling.region)}" '
+        f'"https://{host}/api/v4/application/settings"'
+    )
+    assert expected in commands
+    assert "allow_local_requests_from_web_hooks_and_services=true" not in commands
