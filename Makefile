@@ -27,9 +27,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-## Synthesize every workspace of environments/ into cdktf.out/ (through cdktf.json).
+## Synthesize every workspace of environments/ into cdktf.out/ (through cdktf.json), unless
+## cdktf.out/inputs.sha256 says it already holds a synthesis of the current inputs (main.py --up-to-date).
+## The digest is taken before and recorded only after a successful synth, so a failed or
+## interrupted one is never reused.
 synth: setup
-	npx --no-install cdktf synth
+	@$(PY) main.py --up-to-date || { \
+	  digest=$$($(PY) main.py --inputs-digest) && rm -f cdktf.out/inputs.sha256 && \
+	  npx --no-install cdktf synth && echo "$$digest" > cdktf.out/inputs.sha256; }
 
 ## The whole test suite: config, constructs, workspaces, terraform validate/plan, checkov, ruff, mypy.
 test: setup

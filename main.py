@@ -7,11 +7,14 @@ stacks receive validated, typed values.
     python main.py --check          # validate environments/ only
     python main.py --write-schema   # regenerate environments/schema.json
     python main.py --write-atlantis # synthesize, then regenerate atlantis.yaml
+    python main.py --up-to-date     # exit 0 if cdktf.out/ was synthesized from the current inputs
+    python main.py --inputs-digest  # print the content hash of every input of the synthesis
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -23,6 +26,50 @@ from config.loader import SCHEMA_FILE, Environments, json_schema, load_environme
 from config.state import check_state
 
 ROOT = Path(__file__).resolve().parent
+# What the synthesized JSON depends on, beside environments/ and backend.tf.json:
+# the code, the CDKTF configuration and the pins of every package it runs with.
+INPUT_FILES = ("main.py", "cdktf.json", "requirements.txt", "requirements-dev.txt", "package-lock.json")
+INPUT_DIRS = ("config", "modules", "stacks")
+# In the output directory, written by `make synth` after a successful synthesis.
+INPUTS_DIGEST_FILE = "inputs.sha256"
+
+
+def inputs_digest(root: Path, environments_dir: Path, backend_file: Path) -> str:
+    """SHA-256 over the names and contents of every input of the synthesis; an absent
+    or unreadable file counts as its own distinct content, so removing one changes it."""
+    digest = hashlib.sha256()
+
+    def add(label: str, path: Path) -> None:
+        try:
+            content = path.read_bytes() if path.is_file() else b"\0absent"
+        except OSError:
+            content = b"\0unreadable"
+        digest.update(f"{label}\0{len(content)}\0".encode())
+        digest.update(content)
+
+    for name in INPUT_FILES:
+        add(name, root / name)
+    for directory in INPUT_DIRS:
+        for path in sorted((root / directory).rglob("*.py")):
+            add(path.relative_to(root).as_posix(), path)
+    for path in sorted(environments_dir.rglob("*")):
+        if not path.is_dir():
+            add("environments/" + path.relative_to(environments_dir).as_posix(), path)
+    add("backend.tf.json", backend_file)
+    return digest.hexdigest()
+
+
+def up_to_date(outdir: Path, digest: str) -> str | None:
+    """Why ``outdir`` must be synthesized again, or None when it matches ``digest``."""
+    try:
+        recorded = (outdir / INPUTS_DIGEST_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return f"{outdir}/{INPUTS_DIGEST_FILE} is missing"
+    if not (outdir / "manifest.json").is_file():
+        return f"{outdir}/manifest.json is missing"
+    if recorded != digest:
+        return "inputs changed since the last synthesis"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +91,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--write-atlantis", action="store_true", help="after synthesis, write atlantis.yaml from its manifest.json"
     )
+    parser.add_argument(
+        "--up-to-date", action="store_true", help="exit 0 if the outdir holds a synthesis of the current inputs, else 1"
+    )
+    parser.add_argument("--inputs-digest", action="store_true", help="print the inputs' content hash and stop")
     args = parser.parse_args(argv)
+
+    if args.inputs_digest or args.up_to_date:
+        digest = inputs_digest(ROOT, args.environments, args.backend)
+        if args.inputs_digest:
+            print(digest)
+            return 0
+        reason = up_to_date(Path(args.outdir), digest)
+        print(
+            f"{args.outdir} is up to date (inputs sha256 {digest[:12]})"
+            if reason is None
+            else f"synthesizing: {reason}"
+        )
+        return 0 if reason is None else 1
 
     if args.write_schema:
         (args.environments / SCHEMA_FILE).write_text(json_schema(), encoding="utf-8")
