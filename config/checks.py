@@ -39,7 +39,9 @@ def check_all(accounts: Loaded, all_read: bool = True) -> list[Problem]:
     problems.extend(_unique(_having(accounts, "account_id"), "account_id", lambda a: a.account_id))
     problems.extend(_unique(_having(accounts, "workspace"), "workspace", lambda a: a.name))
     problems.extend(_vpc_overlaps(_having(accounts, "network", "vpc_cidr")))
-    problems.extend(_same_region({p: a for p, a in _having(accounts, "role").items() if p in _having(accounts, "region")}))
+    problems.extend(
+        _same_region({p: a for p, a in _having(accounts, "role").items() if p in _having(accounts, "region")})
+    )
     problems.extend(check_network(accounts))
     return problems
 

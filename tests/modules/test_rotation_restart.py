@@ -81,7 +81,9 @@ def test_the_state_machine_forces_a_new_deployment_through_the_sdk_integration(s
 
 
 def test_the_machine_role_may_update_gitlab_s_service_only(stack: dict[str, Any]) -> None:
-    statements = {s["Sid"]: s for s in policy(by_path(stack, "aws_iam_role_policy", "restart/machine-policy"))["Statement"]}
+    statements = {
+        s["Sid"]: s for s in policy(by_path(stack, "aws_iam_role_policy", "restart/machine-policy"))["Statement"]
+    }
     assert statements["ForceNewGitLabDeployment"]["Action"] == ["ecs:UpdateService"]
     assert statements["ForceNewGitLabDeployment"]["Resource"] == SERVICE
     # Only log delivery and X-Ray, which have no resource-level permissions, are on "*".
@@ -98,11 +100,8 @@ def test_execution_logs_are_encrypted_and_kept(stack: dict[str, Any]) -> None:
     assert group["retention_in_days"] == 90
     assert group["kms_key_id"] == ref(stack, "aws_kms_key", "restart/logs-key/key", "arn")
     grant = policy(only(stack, "aws_kms_key"))["Statement"][1]
-    assert grant["Condition"] == {
-        "ArnEquals": {
-            "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:/acme/tooling/gitlab-restart"
-        }
-    }
+    log_group_arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/acme/tooling/gitlab-restart"
+    assert grant["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}}
     logging = only(stack, "aws_sfn_state_machine")["logging_configuration"]
     assert logging["level"] == "ALL"
     assert logging["log_destination"] == ref(stack, "aws_cloudwatch_log_group", "restart/log-group", "arn") + ":*"
