@@ -113,7 +113,7 @@ class PlannedRepository(Strict):
         False,
         description="true: GitLab is the source; the target workspace denies pushes to the CodeCommit repository.",
     )
-    found: Found = Field(default_factory=Found)  # type: ignore[arg-type]
+    found: Found = Field(default_factory=Found)
 
 
 class GitLabTarget(Strict):
@@ -158,7 +158,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     return loader.construct_mapping(node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def parse_plan(text: str, display: str, environments: Environments | None = None) -> Plan:
@@ -183,14 +183,16 @@ def parse_plan(text: str, display: str, environments: Environments | None = None
     except ValidationError as error:
         problems += problems_from_validation(display, error, REFERENCE)
     if plan is not None:
-        problems += _cross_checks(plan, display, environments)
+        problems += _cross_checks(plan, display)
+    if environments is not None:
+        problems += _account_checks(data, display, environments)
     if problems:
         raise ConfigError(problems)
     assert plan is not None
     return plan
 
 
-def _cross_checks(plan: Plan, display: str, environments: Environments | None) -> list[Problem]:
+def _cross_checks(plan: Plan, display: str) -> list[Problem]:
     problems = []
     owners: dict[str, str] = {}
     for name, repo in plan.repositories.items():
@@ -209,27 +211,32 @@ def _cross_checks(plan: Plan, display: str, environments: Environments | None) -
             problems.append(
                 Problem(display, f"repositories.{name}.cut_over", "cut over but not migrated", "set migrate: true")
             )
-    if environments is not None:
-        account = environments.targets.get(plan.workspace)
-        if account is None:
-            problems.append(
-                Problem(
-                    display,
-                    "workspace",
-                    f"'{plan.workspace}' is not a target workspace of environments/",
-                    "choose one of: " + ", ".join(environments.targets),
-                )
-            )
-        elif account.account_id != plan.account_id:
-            problems.append(
-                Problem(
-                    display,
-                    "account_id",
-                    f"'{plan.account_id}' is not the account of workspace {plan.workspace} ({account.account_id})",
-                    "the plan belongs to the account whose repositories it lists",
-                )
-            )
     return problems
+
+
+def _account_checks(data: dict[str, Any], display: str, environments: Environments) -> list[Problem]:
+    """The plan's account is a target of environments/ (checked on the raw data: reported with the rest)."""
+    workspace, account_id = data.get("workspace"), data.get("account_id")
+    account = environments.targets.get(str(workspace))
+    if account is None:
+        return [
+            Problem(
+                display,
+                "workspace",
+                f"'{workspace}' is not a target workspace of environments/",
+                "choose one of: " + ", ".join(environments.targets),
+            )
+        ]
+    if account_id != account.account_id:
+        return [
+            Problem(
+                display,
+                "account_id",
+                f"'{account_id}' is not the account of workspace {workspace} ({account.account_id})",
+                "the plan belongs to the account whose repositories it lists",
+            )
+        ]
+    return []
 
 
 @dataclass(frozen=True)
