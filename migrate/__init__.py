@@ -1,0 +1,1 @@
+"""Moving CodeCommit repositories, pull requests and pipelines to GitLab (``python -m migrate``)."""

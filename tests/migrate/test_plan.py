@@ -1,0 +1,49 @@
+"""The plan file: validated on load (every problem at once, file, field, hint); its schema is current."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.errors import ConfigError
+from config.migration import SCHEMA_FILE, dump_plan, json_schema, parse_plan
+from tests.conftest import ROOT, example_environments
+
+GOOD = """\
+workspace: staging
+account_id: "222222222222"
+region: ap-northeast-1
+gitlab: {url: https://gitlab.example.com}
+repositories:
+  webapp: {gitlab: delivery/webapp}
+  api: {gitlab: delivery/api}
+"""
+
+
+def test_committed_schema_is_current() -> None:
+    committed = (ROOT / "migration" / SCHEMA_FILE).read_text(encoding="utf-8")
+    assert committed == json_schema(), "migration/schema.json is stale: run `python -m migrate schema`"
+
+
+def test_a_good_plan_round_trips() -> None:
+    plan = parse_plan(GOOD, "migration/staging.yaml", example_environments())
+    assert parse_plan(dump_plan(plan), "x", example_environments()) == plan
+
+
+def test_every_problem_at_once_with_file_field_and_hint() -> None:
+    text = GOOD.replace("  api: {gitlab: delivery/api}", "  api: {gitlab: delivery/api.git}\n  webapp: {gitlab: a/b}")
+    text = text.replace("222222222222", "333333333333") + "  other: {gitlab: DELIVERY/WEBAPP}\n"
+    with pytest.raises(ConfigError) as raised:
+        parse_plan(text, "migration/staging.yaml", example_environments())
+    message = str(raised.value)
+    assert "migration/staging.yaml: webapp: 'webapp' appears twice (line 8)" in message
+    assert "repositories.api.gitlab: 'delivery/api.git' is not a valid GitLab path" in message
+    assert "hint: write group/project with letters, digits, _ - . (not ending in .git)" in message
+    assert "account_id: '333333333333' is not the account of workspace staging (222222222222)" in message
+
+
+def test_same_gitlab_path_twice() -> None:
+    text = GOOD + "  other: {gitlab: DELIVERY/WEBAPP}\n"
+    with pytest.raises(
+        ConfigError, match=r"repositories.other.gitlab: 'DELIVERY/WEBAPP' is also the GitLab path of webapp"
+    ):
+        parse_plan(text, "migration/staging.yaml", example_environments())
