@@ -164,7 +164,7 @@ def run(  # noqa: PLR0912, PLR0915
             )
         elif args.command == "cut-over":
             assert plan is not None
-            cut_over(plan, aws=aws, git=git, remotes=remotes, report=report)
+            cut_over(plan, name_prefix=account.name_prefix, aws=aws, git=git, remotes=remotes, report=report)
         else:
             assert plan is not None
             token = gitlab_token(aws, args.token_secret_id, env)
