@@ -130,9 +130,13 @@ def mirror_one(
     elif wrong:
         report.add(name, "error", f"{name}: refs differ after the push: {', '.join(wrong)}", **details)
     elif changed:
-        report.add(name, "changed", f"pushed {len(changed)} refs, {len(latest)} refs verified", **details)
+        report.add(name, "changed", f"pushed {_refs(len(changed))}, {_refs(len(latest))} verified", **details)
     else:
-        report.add(name, "unchanged", f"{len(latest)} refs verified", **details)
+        report.add(name, "unchanged", f"{_refs(len(latest))} verified", **details)
+
+
+def _refs(count: int) -> str:
+    return f"{count} ref{'' if count == 1 else 's'}"
 
 
 def mirror(plan: Plan, **kwargs: object) -> None:
