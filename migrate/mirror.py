@@ -120,6 +120,9 @@ def mirror_one(
     }
     if refused:
         reasons = "; ".join(f"{ref}: {reason}" for ref, reason in sorted(refused.items()))
+        if "exceeds maximum allowed size" in reasons:
+            # git's receive.maxInputSize, which GitLab's "Maximum push size" setting sets.
+            reasons += " (GitLab's maximum push size: run again with a smaller --batch-commits, or raise the limit)"
         report.add(
             name,
             "error",

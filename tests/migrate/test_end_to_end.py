@@ -68,19 +68,20 @@ class World:
     fake: FakeCodeCommit
     gitlab: FakeGitLab
 
-    def run(self, *argv: str, extra: tuple[str, ...] = ()) -> tuple[int, dict[str, Any], str]:
+    def run(self, *argv: str, extra: tuple[str, ...] = (), env_token: str = TOKEN) -> tuple[int, dict[str, Any], str]:
         command = argv[0]
         report = self.root / f"{command}.json"
+        report.unlink(missing_ok=True)  # bad input writes none
         console = Console(file=io.StringIO(), width=110, color_system=None)
         code = run(
             [*argv, "--root", str(self.root), "--workspace", "staging", "--no-assume-role", "--report", str(report),
              "--work-dir", str(self.root / ".migrate-cache"), *extra],
-            env={"GITLAB_TOKEN": TOKEN},
+            env={"GITLAB_TOKEN": env_token},
             remotes=self.remotes,
             console=console,
             aws=self.aws,
         )  # fmt: skip
-        return code, json.loads(report.read_text()), console.file.getvalue()  # type: ignore[attr-defined]
+        return code, json.loads(report.read_text()) if report.exists() else {}, console.file.getvalue()  # type: ignore[attr-defined]
 
 
 def by_name(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
