@@ -20,7 +20,7 @@ os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from config.loader import Environments, load_environments
-from config.migration import load_plans
+from config.migration import Plan, load_plans
 from tests.support.checkov import Finding, load_exceptions, scan
 from tests.support.terraform import Terraform, WorkspaceRun, remote_state_fixtures
 
@@ -50,6 +50,11 @@ def example_environments() -> Environments:
     return load_environments(EXAMPLE, display_root=ROOT)
 
 
+def example_plans(environments: Environments) -> dict[str, Plan]:
+    """As main.py reads them: the committed migration plans (their cut-over repositories get the push deny)."""
+    return dict(load_plans(ROOT / "migration", environments, display_root=ROOT).by_workspace)
+
+
 def example_workspaces() -> list[str]:
     """Every workspace of the example in deploy order: the accounts, then hub routing."""
     environments = example_environments()
@@ -66,9 +71,7 @@ def synthesis(environments: Environments, tmp_path_factory: pytest.TempPathFacto
     from stacks.app import build_app
 
     outdir = tmp_path_factory.mktemp("cdktf.out")
-    # As main.py does: the committed migration plans add the cut-over push deny.
-    plans = load_plans(ROOT / "migration", environments, display_root=ROOT).by_workspace
-    app, stacks = build_app(environments, str(outdir), plans=plans)
+    app, stacks = build_app(environments, str(outdir), plans=example_plans(environments))
     app.synth()
     parsed = {
         name: json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text(encoding="utf-8")) for name in stacks

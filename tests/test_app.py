@@ -9,7 +9,7 @@ import pytest
 
 from config.loader import Environments
 from stacks.base import AWS_PROVIDER_VERSION, TERRAFORM_REQUIRED_VERSION
-from tests.conftest import ROOT, Synthesis
+from tests.conftest import ROOT, Synthesis, example_plans
 
 WORKSPACES = ["tooling", "production", "staging", "tooling-hub-routing"]
 
@@ -90,7 +90,7 @@ def test_deploy_order_bootstrap_tooling_targets_then_hub_routing(synthesis: Synt
 def test_synthesis_is_deterministic(synthesis: Synthesis, tmp_path: Path) -> None:
     from stacks.app import build_app
 
-    app, stacks = build_app(synthesis.environments, str(tmp_path))
+    app, stacks = build_app(synthesis.environments, str(tmp_path), plans=example_plans(synthesis.environments))
     app.synth()
     for name in stacks:
         again = (tmp_path / "stacks" / name / "cdk.tf.json").read_text(encoding="utf-8")

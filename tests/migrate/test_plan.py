@@ -62,4 +62,3 @@ def test_main_validates_the_committed_plans_with_the_environments(
     error = capsys.readouterr().err
     assert "staging.yaml: repositories.api.gitlab: 'delivery/api.git' is not a valid GitLab path" in error
     assert "nothing was synthesized" in error
-
