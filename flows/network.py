@@ -52,6 +52,12 @@ def _short(key: Key) -> str:
     return key[2].rsplit("_", 1)[0].split("_")[-1]
 
 
+def _what(protocol: str, port: int | None) -> str:
+    if protocol == "-1":
+        return "any traffic"
+    return f"{protocol}/{port}" if port is not None else f"any {protocol} port"
+
+
 def covers(outer: str, inner: str, strict: bool) -> bool:
     """``outer`` contains ``inner`` (strict) or overlaps it."""
     a, b = _net(outer), _net(inner)
@@ -68,10 +74,11 @@ class Rule:
     prefix_list: bool = False
     description: str = ""
 
-    def admits(self, protocol: str, port: int) -> bool:
-        if self.protocol in ("-1", "all"):
+    def admits(self, protocol: str, port: int | None) -> bool:
+        """``port`` None: any port of ``protocol`` ("-1": any protocol)."""
+        if self.protocol in ("-1", "all") or protocol == "-1":
             return True
-        return self.protocol == protocol and self.from_port <= port <= self.to_port
+        return self.protocol == protocol and (port is None or self.from_port <= port <= self.to_port)
 
 
 @dataclass
@@ -150,6 +157,9 @@ class Network:
         self.vpn: dict[str, Any] = {}
         for workspace in stacks:
             self._read(workspace)
+        for vpc in self.vpcs:
+            # Any instance in the VPC, whatever its security groups: for flows that must be impossible.
+            self._add(Node(f"{vpc[0]}/vpc", "vpc", vpc[0], tuple(k for k, v in self.subnets.items() if v.vpc == vpc)))
         self._add(Node("internet", "internet", "", address=INTERNET_ADDRESS))
         self._add(Node("outside", "outside", "", address=OUTSIDE_ADDRESS))
         for workspace in stacks:
@@ -415,7 +425,7 @@ class Network:
                 # security groups ("AWS CodeConnections and interface VPC endpoints"); it listens on 443.
                 webhook = f"{ws}/webhook-endpoint:{host}"
                 self._add(Node(webhook, "webhook", ws, subnets, groups, frozenset({443})))
-                region = self._region(ws)
+                region = self.region(ws)
                 self.endpoint_names.setdefault(self.resolve(ws, vpc_config["vpc_id"]), {})[
                     webhook_endpoint_hostname(region)
                 ] = webhook
@@ -443,7 +453,7 @@ class Network:
             # subnet, so the VPC sees the traffic come from there with the endpoint's security groups.
             self._add(Node("vpn-client", "vpn", ws, tuple(self.vpn["subnets"]), self.vpn["groups"]))
 
-    def _region(self, ws: str) -> str:
+    def region(self, ws: str) -> str:
         providers = self.stacks[ws].get("provider", {}).get("aws", [])
         default = [p for p in providers if "alias" not in p]
         if not default:
@@ -477,6 +487,13 @@ class Network:
             self.records.setdefault(zone, {})[str(body["name"]).rstrip(".")] = target
 
     # --- questions --------------------------------------------------------------------------------
+
+    def add_external(self, label: str, kind: str, workspace: str, ports: frozenset[int]) -> Node:
+        """A node this project does not manage, known only to be in ``workspace``'s VPC
+        (an external ElastiCache): its address is the whole VPC CIDR, its security groups unknown."""
+        node = Node(label, kind, workspace, ports=ports, vpc=self.vpc_of(workspace))
+        self._add(node)
+        return node
 
     def node(self, label: str) -> Node:
         try:
@@ -552,7 +569,7 @@ class Network:
             return False, f"{dst_vpc[0]}'s attachment is never accepted"
         return True, f"{why} ({src_vpc[0]}) -> gateway table {_short(table)} route {cidr}"
 
-    def _allows(self, groups: tuple[Key, ...], direction: str, protocol: str, port: int, peer_vpc: Key | None, peer_cidr: str, peer_groups: tuple[Key, ...], strict: bool) -> Rule | None:
+    def _allows(self, groups: tuple[Key, ...], direction: str, protocol: str, port: int | None, peer_vpc: Key | None, peer_cidr: str, peer_groups: tuple[Key, ...], strict: bool) -> Rule | None:
         for key in groups:
             group = self.groups[key]
             for rule in getattr(group, direction):
@@ -564,10 +581,10 @@ class Network:
                     return rule
         return None
 
-    def reachable(self, src_label: str, dst_label: str, port: int, protocol: str = "tcp") -> Verdict:
-        """Can ``src`` open a connection to ``dst`` on ``port``?"""
+    def reachable(self, src_label: str, dst_label: str, port: int | None, protocol: str = "tcp") -> Verdict:
+        """Can ``src`` open a connection to ``dst`` on ``port`` (None: on some port; protocol "-1": any)?"""
         src, dst = self.node(src_label), self.node(dst_label)
-        if dst.ports is not None and port not in dst.ports:
+        if dst.ports is not None and port is not None and port not in dst.ports:
             return Verdict(False, False, f"{dst_label} listens on {sorted(dst.ports)} only")
         results = [self._pair(src, s, dst, d, port, protocol, strict) for strict in (True, False) for s in self._sources(src) for d in self._places(dst)]
         half = len(results) // 2
@@ -582,7 +599,7 @@ class Network:
             return [(self.subnets[s].vpc, self.subnets[s].cidr, s) for s in node.subnets]
         return [(vpc, cidr, None) for vpc, cidr in self._places(node)]
 
-    def _pair(self, src: Node, s: tuple[Key | None, str, Key | None], dst: Node, d: tuple[Key | None, str], port: int, protocol: str, strict: bool) -> tuple[bool, str]:
+    def _pair(self, src: Node, s: tuple[Key | None, str, Key | None], dst: Node, d: tuple[Key | None, str], port: int | None, protocol: str, strict: bool) -> tuple[bool, str]:
         src_vpc, src_cidr, src_subnet = s
         dst_vpc, dst_cidr = d
         if src.kind == "vpn":
@@ -605,13 +622,18 @@ class Network:
         if dst.groups:
             ingress = self._allows(dst.groups, "ingress", protocol, port, src_vpc, src_cidr, src.groups, strict)
             if ingress is None:
-                return False, f"no ingress rule of {dst.label} admits {protocol}/{port} from {src_cidr}"
+                return False, f"no ingress rule of {dst.label} admits {_what(protocol, port)} from {src_cidr}"
         else:
             ingress = None
         parts = [there]
         if egress:
             parts.append(f"egress '{egress.description}'")
-        parts.append(f"ingress '{ingress.description}'" if ingress else "ingress: the destination's own security group (managed elsewhere)")
+        if dst.kind == "vpc" or src.kind == "vpc":
+            parts.append("whatever security groups its instances have")
+        elif not dst.groups:
+            parts.append("ingress: the destination's own security group (managed elsewhere)")
+        if ingress:
+            parts.append(f"ingress '{ingress.description}'")
         return True, "; ".join(parts)
 
     def resolves(self, name: str, vpc: Key) -> Resolution:

@@ -1,0 +1,171 @@
+"""Every flow the system needs, and every flow that must be impossible, each with its reason.
+
+The rows are derived from the synthesized network by kind of node, so a new target
+account, interface endpoint or pipeline adds its rows without an edit here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from config.codeconnections_regions import webhook_endpoint_hostname
+from flows.network import Network, Resolution, Verdict
+
+# The port each interface endpoint service listens on (SES SMTP submission is 587;
+# every other AWS API endpoint is HTTPS).
+ENDPOINT_PORTS = {"email-smtp": 587}
+EXTERNAL_REDIS = "tooling/redis:external"
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A connection that must be possible (``must``) or impossible."""
+
+    src: str
+    dst: str
+    port: int | None  # None: every port
+    protocol: str
+    must: bool
+    why: str
+
+    @property
+    def port_text(self) -> str:
+        if self.protocol == "-1":
+            return "any"
+        return f"{self.protocol}/{self.port}" if self.port is not None else f"{self.protocol}/any"
+
+
+@dataclass(frozen=True)
+class Name:
+    """A host name that must resolve, from a VPC, to a node (``expect``)."""
+
+    name: str
+    workspace: str
+    expect: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Checked:
+    flow: Flow
+    verdict: Verdict
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.holds if self.flow.must else not self.verdict.possible
+
+
+@dataclass(frozen=True)
+class CheckedName:
+    name: Name
+    resolution: Resolution
+
+    @property
+    def ok(self) -> bool:
+        return self.resolution.answer == self.name.expect
+
+
+def _of(network: Network, kind: str, workspace: str | None = None) -> list[str]:
+    return sorted(
+        label
+        for label, node in network.nodes.items()
+        if node.kind == kind and (workspace is None or node.workspace == workspace)
+    )
+
+
+def _endpoint_port(label: str) -> int:
+    return ENDPOINT_PORTS.get(label.split(":", 1)[1], 443)
+
+
+def flows(network: Network, tooling: str, redis_port: int | None = None) -> list[Flow]:
+    """The matrix for a network whose GitLab runs in the ``tooling`` workspace."""
+    targets = sorted({key[0] for key in network.vpcs} - {tooling})
+    gitlab = _of(network, "ecs", tooling)
+    albs, nlbs = _of(network, "alb", tooling), _of(network, "nlb", tooling)
+    rows: list[Flow] = []
+
+    def need(src: str, dst: str, port: int, why: str) -> None:
+        rows.append(Flow(src, dst, port, "tcp", True, why))
+
+    def never(src: str, dst: str, port: int | None, why: str, protocol: str = "tcp") -> None:
+        rows.append(Flow(src, dst, port, protocol, False, why))
+
+    for alb in albs:
+        need("vpn-client", alb, 443, "people use GitLab's web UI and API over the Client VPN")
+    for nlb in nlbs:
+        need("vpn-client", nlb, 22, "people push and pull over SSH through the Client VPN")
+    for task in gitlab:
+        for alb in albs:
+            need(alb, task, 80, "the ALB terminates TLS and forwards to the task's HTTP port")
+        for nlb in nlbs:
+            need(nlb, task, 22, "the SSH NLB forwards git over SSH to the task")
+        for database in _of(network, "database", tooling):
+            need(task, database, 5432, "GitLab's PostgreSQL database")
+        for efs in _of(network, "efs", tooling):
+            need(task, efs, 2049, "repositories and shared files on EFS (NFS)")
+        for endpoint in _of(network, "endpoint", tooling):
+            need(task, endpoint, _endpoint_port(endpoint), "AWS APIs through the interface endpoint, not the internet")
+        if redis_port is not None:
+            need(task, EXTERNAL_REDIS, redis_port, "the external ElastiCache (Redis) configured in gitlab.redis")
+        for webhook in _of(network, "webhook"):
+            need(task, webhook, 443, "GitLab delivers push webhooks to the CodeConnections webhook endpoint")
+    for host in _of(network, "host"):
+        for alb in albs:
+            need(host, alb, 443, "CodeConnections calls GitLab's API and clones through the host's interfaces")
+    for build in _of(network, "codebuild"):
+        workspace = network.nodes[build].workspace
+        for endpoint in _of(network, "endpoint", workspace):
+            need(build, endpoint, _endpoint_port(endpoint), "a VPC build reaches AWS APIs through its VPC's endpoint")
+        for alb in albs:
+            need(build, alb, 443, "a VPC build fetches from GitLab")
+
+    for a in targets:
+        for b in targets:
+            if a != b:
+                never(f"{a}/vpc", f"{b}/vpc", None, "target accounts are isolated from each other", protocol="-1")
+        for database in _of(network, "database", tooling):
+            never(f"{a}/vpc", database, None, "only GitLab's task reaches its database")
+        for efs in _of(network, "efs", tooling):
+            never(f"{a}/vpc", efs, None, "only GitLab's task mounts its file system")
+        never("vpn-client", f"{a}/vpc", None, "VPN users reach the tooling VPC only", protocol="-1")
+    for task in gitlab:
+        never(task, "internet", None, "GitLab has no way to the internet (no NAT, no internet gateway)", protocol="-1")
+    for vpc in sorted(f"{key[0]}/vpc" for key in network.vpcs):
+        never("outside", vpc, None, "nothing outside the VPCs and the Client VPN enters them", protocol="-1")
+    return rows
+
+
+def names(network: Network, tooling: str) -> list[Name]:
+    """Names that must resolve inside the VPCs (Route 53 private zones and endpoint private DNS)."""
+    outputs = network.stacks[tooling].get("output", {})
+    url = str(outputs.get("gitlab_url", {}).get("value", ""))
+    ssh = str(outputs.get("ssh_hostname", {}).get("value", ""))
+    albs, nlbs = _of(network, "alb", tooling), _of(network, "nlb", tooling)
+    rows: list[Name] = []
+    gitlab_host = url.removeprefix("https://").split("/", 1)[0]
+    for workspace in sorted(key[0] for key in network.vpcs):
+        if gitlab_host and albs and (workspace == tooling or _of(network, "codebuild", workspace)
+                                     or _of(network, "host", workspace)):
+            rows.append(Name(gitlab_host, workspace, albs[0], "GitLab's name leads to its internal ALB"))
+    if ssh and nlbs:
+        rows.append(Name(ssh, tooling, nlbs[0], "VPN users (the VPC resolver) find the SSH NLB"))
+    for label in _of(network, "endpoint"):
+        workspace = network.nodes[label].workspace
+        vpc = network.vpc_of(workspace)
+        dns = next((name for name, node in network.endpoint_names.get(vpc, {}).items() if node == label), None)
+        if dns:
+            rows.append(Name(dns, workspace, label, "the AWS API name resolves to the endpoint (private DNS)"))
+    for webhook in _of(network, "webhook"):
+        region = network.region(network.nodes[webhook].workspace)
+        rows.append(
+            Name(webhook_endpoint_hostname(region), tooling, webhook, "GitLab resolves the webhook host name to the endpoint")
+        )
+    return rows
+
+
+def check(network: Network, tooling: str, redis_port: int | None = None) -> tuple[list[Checked], list[CheckedName]]:
+    if redis_port is not None and EXTERNAL_REDIS not in network.nodes:
+        network.add_external(EXTERNAL_REDIS, "redis", tooling, frozenset({redis_port}))
+    checked = [Checked(f, network.reachable(f.src, f.dst, f.port, f.protocol)) for f in flows(network, tooling, redis_port)]
+    resolved = [CheckedName(n, network.resolves(n.name, network.vpc_of(n.workspace))) for n in names(network, tooling)]
+    return checked, resolved
