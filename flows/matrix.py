@@ -7,9 +7,13 @@ account, interface endpoint or pipeline adds its rows without an edit here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from config.codeconnections_regions import webhook_endpoint_hostname
 from flows.network import Network, Resolution, Verdict
+
+if TYPE_CHECKING:
+    from config.loader import Environments
 
 # The port each interface endpoint service listens on (SES SMTP submission is 587;
 # every other AWS API endpoint is HTTPS).
@@ -63,6 +67,12 @@ class CheckedName:
     @property
     def ok(self) -> bool:
         return self.resolution.answer == self.name.expect
+
+
+def redis_port(environments: Environments) -> int | None:
+    """The port of the external Redis when ``gitlab.redis`` is set (None: Redis is bundled)."""
+    gitlab = environments.tooling.gitlab
+    return gitlab.redis.port if gitlab is not None and gitlab.redis is not None else None
 
 
 def _of(network: Network, kind: str, workspace: str | None = None) -> list[str]:
