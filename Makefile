@@ -10,7 +10,7 @@ export CHECKPOINT_DISABLE := 1
 # jsii warns on every start that Node 20 is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup synth test check schema atlantis bench clean
+.PHONY: setup synth test check schema atlantis diagram bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -51,6 +51,11 @@ schema: setup
 ## Regenerate atlantis.yaml from the workspaces and their dependencies (synthesizes first).
 atlantis: setup
 	$(PY) main.py --write-atlantis
+
+## Prove the network flows from the synthesis and write their matrix into docs/network.md, the
+## architecture into docs/architecture.dot and, with graphviz's dot, docs/architecture.svg.
+diagram: synth
+	$(PY) -m flows
 
 ## Synthesis timings (import, example, 20 target accounts), each in a fresh process.
 bench: setup
