@@ -36,7 +36,7 @@ def main(argv: list[str]) -> int:
     redis = redis_port(environments)
     network = Network(stacks)
     checked, resolved = check(network, tooling, redis)
-    failures = [row for row in checked if not row.ok] + [row for row in resolved if not row.ok]  # type: ignore[list-item]
+    failures = [row for row in checked if not row.ok] + [row for row in resolved if not row.ok]
     if "--check" not in argv:
         doc = ROOT / "docs" / "network.md"
         doc.write_text(replace_section(doc.read_text(encoding="utf-8"), markdown(checked, resolved)), encoding="utf-8")

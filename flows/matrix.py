@@ -87,61 +87,108 @@ def _endpoint_port(label: str) -> int:
     return ENDPOINT_PORTS.get(label.split(":", 1)[1], 443)
 
 
+def _need(src: str, dst: str, port: int, why: str) -> Flow:
+    return Flow(src, dst, port, "tcp", True, why)
+
+
+def _never(src: str, dst: str, why: str, protocol: str = "tcp") -> Flow:
+    """Impossible on every port (of ``protocol``; "-1": of every protocol)."""
+    return Flow(src, dst, None, protocol, False, why)
+
+
 def flows(network: Network, tooling: str, redis_port: int | None = None) -> list[Flow]:
     """The matrix for a network whose GitLab runs in the ``tooling`` workspace."""
-    targets = sorted({key[0] for key in network.vpcs} - {tooling})
-    gitlab = _of(network, "ecs", tooling)
-    albs, nlbs = _of(network, "alb", tooling), _of(network, "nlb", tooling)
+    return [
+        *_people(network, tooling),
+        *_gitlab(network, tooling, redis_port),
+        *_pipelines(network, tooling),
+        *_forbidden(network, tooling),
+    ]
+
+
+def _people(network: Network, tooling: str) -> list[Flow]:
+    rows = [
+        _need("vpn-client", alb, 443, "people use GitLab's web UI and API over the Client VPN")
+        for alb in _of(network, "alb", tooling)
+    ]
+    rows += [
+        _need("vpn-client", nlb, 22, "people push and pull over SSH through the Client VPN")
+        for nlb in _of(network, "nlb", tooling)
+    ]
+    return rows
+
+
+def _gitlab(network: Network, tooling: str, redis_port: int | None) -> list[Flow]:
     rows: list[Flow] = []
-
-    def need(src: str, dst: str, port: int, why: str) -> None:
-        rows.append(Flow(src, dst, port, "tcp", True, why))
-
-    def never(src: str, dst: str, port: int | None, why: str, protocol: str = "tcp") -> None:
-        rows.append(Flow(src, dst, port, protocol, False, why))
-
-    for alb in albs:
-        need("vpn-client", alb, 443, "people use GitLab's web UI and API over the Client VPN")
-    for nlb in nlbs:
-        need("vpn-client", nlb, 22, "people push and pull over SSH through the Client VPN")
-    for task in gitlab:
-        for alb in albs:
-            need(alb, task, 80, "the ALB terminates TLS and forwards to the task's HTTP port")
-        for nlb in nlbs:
-            need(nlb, task, 22, "the SSH NLB forwards git over SSH to the task")
-        for database in _of(network, "database", tooling):
-            need(task, database, 5432, "GitLab's PostgreSQL database")
-        for efs in _of(network, "efs", tooling):
-            need(task, efs, 2049, "repositories and shared files on EFS (NFS)")
-        for endpoint in _of(network, "endpoint", tooling):
-            need(task, endpoint, _endpoint_port(endpoint), "AWS APIs through the interface endpoint, not the internet")
+    for task in _of(network, "ecs", tooling):
+        rows += [
+            _need(alb, task, 80, "the ALB terminates TLS and forwards to the task's HTTP port")
+            for alb in _of(network, "alb", tooling)
+        ]
+        rows += [
+            _need(nlb, task, 22, "the SSH NLB forwards git over SSH to the task")
+            for nlb in _of(network, "nlb", tooling)
+        ]
+        rows += [_need(task, db, 5432, "GitLab's PostgreSQL database") for db in _of(network, "database", tooling)]
+        rows += [
+            _need(task, efs, 2049, "repositories and shared files on EFS (NFS)") for efs in _of(network, "efs", tooling)
+        ]
+        rows += [
+            _need(task, endpoint, _endpoint_port(endpoint), "AWS APIs through the interface endpoint, not the internet")
+            for endpoint in _of(network, "endpoint", tooling)
+        ]
         if redis_port is not None:
-            need(task, EXTERNAL_REDIS, redis_port, "the external ElastiCache (Redis) configured in gitlab.redis")
-        for webhook in _of(network, "webhook"):
-            need(task, webhook, 443, "GitLab delivers push webhooks to the CodeConnections webhook endpoint")
-    for host in _of(network, "host"):
-        for alb in albs:
-            need(host, alb, 443, "CodeConnections calls GitLab's API and clones through the host's interfaces")
-    for build in _of(network, "codebuild"):
-        workspace = network.nodes[build].workspace
-        for endpoint in _of(network, "endpoint", workspace):
-            need(build, endpoint, _endpoint_port(endpoint), "a VPC build reaches AWS APIs through its VPC's endpoint")
-        for alb in albs:
-            need(build, alb, 443, "a VPC build fetches from GitLab")
+            rows.append(
+                _need(task, EXTERNAL_REDIS, redis_port, "the external ElastiCache (Redis) configured in gitlab.redis")
+            )
+        rows += [
+            _need(task, webhook, 443, "GitLab delivers push webhooks to the CodeConnections webhook endpoint")
+            for webhook in _of(network, "webhook")
+        ]
+    return rows
 
+
+def _pipelines(network: Network, tooling: str) -> list[Flow]:
+    albs = _of(network, "alb", tooling)
+    rows = [
+        _need(host, alb, 443, "CodeConnections calls GitLab's API and clones through the host's interfaces")
+        for host in _of(network, "host")
+        for alb in albs
+    ]
+    for build in _of(network, "codebuild"):
+        rows += [
+            _need(build, endpoint, _endpoint_port(endpoint), "a VPC build reaches AWS APIs through its VPC's endpoint")
+            for endpoint in _of(network, "endpoint", network.nodes[build].workspace)
+        ]
+        rows += [_need(build, alb, 443, "a VPC build fetches from GitLab") for alb in albs]
+    return rows
+
+
+def _forbidden(network: Network, tooling: str) -> list[Flow]:
+    targets = sorted({key[0] for key in network.vpcs} - {tooling})
+    rows = [
+        _never(f"{a}/vpc", f"{b}/vpc", "target accounts are isolated from each other", protocol="-1")
+        for a in targets
+        for b in targets
+        if a != b
+    ]
     for a in targets:
-        for b in targets:
-            if a != b:
-                never(f"{a}/vpc", f"{b}/vpc", None, "target accounts are isolated from each other", protocol="-1")
-        for database in _of(network, "database", tooling):
-            never(f"{a}/vpc", database, None, "only GitLab's task reaches its database")
-        for efs in _of(network, "efs", tooling):
-            never(f"{a}/vpc", efs, None, "only GitLab's task mounts its file system")
-        never("vpn-client", f"{a}/vpc", None, "VPN users reach the tooling VPC only", protocol="-1")
-    for task in gitlab:
-        never(task, "internet", None, "GitLab has no way to the internet (no NAT, no internet gateway)", protocol="-1")
-    for vpc in sorted(f"{key[0]}/vpc" for key in network.vpcs):
-        never("outside", vpc, None, "nothing outside the VPCs and the Client VPN enters them", protocol="-1")
+        rows += [
+            _never(f"{a}/vpc", db, "only GitLab's task reaches its database")
+            for db in _of(network, "database", tooling)
+        ]
+        rows += [
+            _never(f"{a}/vpc", efs, "only GitLab's task mounts its file system") for efs in _of(network, "efs", tooling)
+        ]
+        rows.append(_never("vpn-client", f"{a}/vpc", "VPN users reach the tooling VPC only", protocol="-1"))
+    rows += [
+        _never(task, "internet", "GitLab has no way to the internet (no NAT, no internet gateway)", protocol="-1")
+        for task in _of(network, "ecs", tooling)
+    ]
+    rows += [
+        _never("outside", vpc, "nothing outside the VPCs and the Client VPN enters them", protocol="-1")
+        for vpc in sorted(f"{key[0]}/vpc" for key in network.vpcs)
+    ]
     return rows
 
 
@@ -154,8 +201,11 @@ def names(network: Network, tooling: str) -> list[Name]:
     rows: list[Name] = []
     gitlab_host = url.removeprefix("https://").split("/", 1)[0]
     for workspace in sorted(key[0] for key in network.vpcs):
-        if gitlab_host and albs and (workspace == tooling or _of(network, "codebuild", workspace)
-                                     or _of(network, "host", workspace)):
+        if (
+            gitlab_host
+            and albs
+            and (workspace == tooling or _of(network, "codebuild", workspace) or _of(network, "host", workspace))
+        ):
             rows.append(Name(gitlab_host, workspace, albs[0], "GitLab's name leads to its internal ALB"))
     if ssh and nlbs:
         rows.append(Name(ssh, tooling, nlbs[0], "VPN users (the VPC resolver) find the SSH NLB"))
@@ -168,7 +218,12 @@ def names(network: Network, tooling: str) -> list[Name]:
     for webhook in _of(network, "webhook"):
         region = network.region(network.nodes[webhook].workspace)
         rows.append(
-            Name(webhook_endpoint_hostname(region), tooling, webhook, "GitLab resolves the webhook host name to the endpoint")
+            Name(
+                webhook_endpoint_hostname(region),
+                tooling,
+                webhook,
+                "GitLab resolves the webhook host name to the endpoint",
+            )
         )
     return rows
 
@@ -176,6 +231,8 @@ def names(network: Network, tooling: str) -> list[Name]:
 def check(network: Network, tooling: str, redis_port: int | None = None) -> tuple[list[Checked], list[CheckedName]]:
     if redis_port is not None and EXTERNAL_REDIS not in network.nodes:
         network.add_external(EXTERNAL_REDIS, "redis", tooling, frozenset({redis_port}))
-    checked = [Checked(f, network.reachable(f.src, f.dst, f.port, f.protocol)) for f in flows(network, tooling, redis_port)]
+    checked = [
+        Checked(f, network.reachable(f.src, f.dst, f.port, f.protocol)) for f in flows(network, tooling, redis_port)
+    ]
     resolved = [CheckedName(n, network.resolves(n.name, network.vpc_of(n.workspace))) for n in names(network, tooling)]
     return checked, resolved

@@ -52,10 +52,30 @@ def _short(key: Key) -> str:
     return key[2].rsplit("_", 1)[0].split("_")[-1]
 
 
-def _what(protocol: str, port: int | None) -> str:
-    if protocol == "-1":
-        return "any traffic"
-    return f"{protocol}/{port}" if port is not None else f"any {protocol} port"
+Place = tuple[Key | None, str, Key | None]  # (VPC, CIDR, subnet) a connection starts from
+
+
+@dataclass(frozen=True)
+class Want:
+    """What a connection needs admitted; ``strict``: rules must cover whole subnets."""
+
+    protocol: str
+    port: int | None
+    strict: bool
+
+    def __str__(self) -> str:
+        if self.protocol == "-1":
+            return "any traffic"
+        return f"{self.protocol}/{self.port}" if self.port is not None else f"any {self.protocol} port"
+
+
+@dataclass(frozen=True)
+class Peer:
+    """The other end of a connection, as a security group rule sees it."""
+
+    vpc: Key | None
+    cidr: str
+    groups: tuple[Key, ...]
 
 
 def covers(outer: str, inner: str, strict: bool) -> bool:
@@ -207,11 +227,22 @@ class Network:
     # --- reading ----------------------------------------------------------------------------------
 
     def _read(self, ws: str) -> None:
+        self._read_vpcs(ws)
+        self._read_groups(ws)
+        self._read_routes(ws)
+        self._read_transit(ws)
+        self._read_entries(ws)
+
+    def _read_vpcs(self, ws: str) -> None:
         for name, body in self._each(ws, "aws_vpc"):
             self.vpcs[(ws, "aws_vpc", name)] = body["cidr_block"]
         for name, body in self._each(ws, "aws_subnet"):
             key = (ws, "aws_subnet", name)
-            self.subnets[key] = Subnet(key, self.resolve(ws, body["vpc_id"]), body["cidr_block"], body["availability_zone"])
+            self.subnets[key] = Subnet(
+                key, self.resolve(ws, body["vpc_id"]), body["cidr_block"], body["availability_zone"]
+            )
+
+    def _read_groups(self, ws: str) -> None:
         for rtype in ("aws_security_group", "aws_default_security_group"):
             for name, body in self._each(ws, rtype):
                 key = (ws, rtype, name)
@@ -225,6 +256,8 @@ class Network:
             for _name, body in self._each(ws, f"aws_vpc_security_group_{direction}_rule"):
                 group = self.groups[self.resolve(ws, body["security_group_id"])]
                 getattr(group, direction).append(self._rule(ws, body))
+
+    def _read_routes(self, ws: str) -> None:
         for name, body in self._each(ws, "aws_route_table"):
             table = (ws, "aws_route_table", name)
             self.routes.setdefault(table, [])
@@ -235,6 +268,8 @@ class Network:
         for _name, body in self._each(ws, "aws_route_table_association"):
             if "subnet_id" in body:
                 self.route_of_subnet[self.resolve(ws, body["subnet_id"])] = self.resolve(ws, body["route_table_id"])
+
+    def _read_transit(self, ws: str) -> None:
         for name, body in self._each(ws, "aws_ec2_transit_gateway"):
             self.gateways[(ws, "aws_ec2_transit_gateway", name)] = dict(body)
         for name, body in self._each(ws, "aws_ec2_transit_gateway_vpc_attachment"):
@@ -259,6 +294,8 @@ class Network:
             self.static_tgw_routes.setdefault(table, []).append(
                 (body["destination_cidr_block"], None if blackhole or not target else self.resolve(ws, target))
             )
+
+    def _read_entries(self, ws: str) -> None:
         for _name, body in self._each(ws, "aws_internet_gateway"):
             if "vpc_id" in body:
                 self.internet_gateways.add(self.resolve(ws, body["vpc_id"]))
@@ -282,7 +319,9 @@ class Network:
             int(body.get("from_port", 0) if protocol not in ("-1", "all") else 0),
             int(body.get("to_port", 65535) if protocol not in ("-1", "all") else 65535),
             cidr=body.get("cidr_ipv4"),
-            group=self.resolve(ws, body["referenced_security_group_id"]) if "referenced_security_group_id" in body else None,
+            group=self.resolve(ws, body["referenced_security_group_id"])
+            if "referenced_security_group_id" in body
+            else None,
             prefix_list="prefix_list_id" in body,
             description=str(body.get("description", "")),
         )
@@ -325,6 +364,13 @@ class Network:
         self.nodes[node.label] = node
 
     def _read_nodes(self, ws: str) -> None:
+        self._read_services(ws)
+        self._read_stores(ws)
+        self._read_endpoints(ws)
+        self._read_hosts(ws)
+        self._read_vpn(ws)
+
+    def _read_services(self, ws: str) -> None:
         for _name, body in self._each(ws, "aws_ecs_service"):
             network = body.get("network_configuration") or {}
             self._add(
@@ -351,6 +397,8 @@ class Network:
                     frozenset(listeners.get((ws, "aws_lb", name), set())),
                 )
             )
+
+    def _read_stores(self, ws: str) -> None:
         subnet_groups = {
             (ws, "aws_db_subnet_group", name): self._refs(ws, body.get("subnet_ids"))
             for name, body in self._each(ws, "aws_db_subnet_group")
@@ -390,12 +438,22 @@ class Network:
                     self._refs(ws, body.get("security_group_ids")),
                 )
             )
-        for name, body in self._each(ws, "aws_vpc_endpoint"):
+
+    def _read_endpoints(self, ws: str) -> None:
+        for _name, body in self._each(ws, "aws_vpc_endpoint"):
             if body.get("vpc_endpoint_type", "Gateway") != "Interface":
                 continue
             service = str(body["service_name"])
             label = f"{ws}/endpoint:{service.split('.', 3)[-1]}"
-            self._add(Node(label, "endpoint", ws, self._refs(ws, body.get("subnet_ids")), self._refs(ws, body.get("security_group_ids"))))
+            self._add(
+                Node(
+                    label,
+                    "endpoint",
+                    ws,
+                    self._refs(ws, body.get("subnet_ids")),
+                    self._refs(ws, body.get("security_group_ids")),
+                )
+            )
             if body.get("private_dns_enabled"):
                 region, _, rest = service.removeprefix("com.amazonaws.").partition(".")
                 dns = ".".join([*reversed(rest.split(".")), region, "amazonaws.com"])
@@ -412,6 +470,8 @@ class Network:
                         self._refs(ws, vpc_config.get("security_group_ids")),
                     )
                 )
+
+    def _read_hosts(self, ws: str) -> None:
         for rtype in HOST_TYPES:
             for name, body in self._each(ws, rtype):
                 vpc_config = body.get("vpc_configuration")
@@ -429,6 +489,8 @@ class Network:
                 self.endpoint_names.setdefault(self.resolve(ws, vpc_config["vpc_id"]), {})[
                     webhook_endpoint_hostname(region)
                 ] = webhook
+
+    def _read_vpn(self, ws: str) -> None:
         for name, body in self._each(ws, "aws_ec2_client_vpn_endpoint"):
             key = (ws, "aws_ec2_client_vpn_endpoint", name)
             self.vpn = {
@@ -473,7 +535,11 @@ class Network:
         for workspace in self.stacks:
             for name, _body in self._each(workspace, "aws_lb"):
                 for label, node in self.nodes.items():
-                    if node.kind in ("alb", "nlb") and node.workspace == workspace and label.endswith(":" + str(_body.get("name", name))):
+                    if (
+                        node.kind in ("alb", "nlb")
+                        and node.workspace == workspace
+                        and label.endswith(":" + str(_body.get("name", name)))
+                    ):
                         by_alias[(workspace, "aws_lb", name)] = label
         for _name, body in self._each(ws, "aws_route53_record"):
             zone_id = body.get("zone_id", "")
@@ -483,7 +549,11 @@ class Network:
             if zone not in self.zones:
                 continue
             alias = body.get("alias")
-            target = by_alias.get(self.resolve(ws, alias["name"]), alias["name"]) if alias else ",".join(body.get("records", []))
+            target = (
+                by_alias.get(self.resolve(ws, alias["name"]), alias["name"])
+                if alias
+                else ",".join(body.get("records", []))
+            )
             self.records.setdefault(zone, {})[str(body["name"]).rstrip(".")] = target
 
     # --- questions --------------------------------------------------------------------------------
@@ -515,7 +585,9 @@ class Network:
             return [(node.vpc, node.address or self.vpcs[node.vpc])]
         return [(None, node.address or "0.0.0.0/0")]
 
-    def _vpc_route(self, vpc: Key, subnet_cidr: str, subnet: Key | None, dest: str, strict: bool) -> tuple[str, Key | None, str]:
+    def _vpc_route(
+        self, vpc: Key, subnet_cidr: str, subnet: Key | None, dest: str, strict: bool
+    ) -> tuple[str, Key | None, str]:
         """The next hop of ``dest`` from a subnet: ("local"|kind|"none", target, why)."""
         if covers(self.vpcs[vpc], dest, strict):
             return "local", vpc, "local route"
@@ -526,58 +598,87 @@ class Network:
         cidr, kind, target = max(candidates, key=lambda r: _net(r[0]).prefixlen)
         return kind, target, f"route {cidr} -> {kind}"
 
-    def _path(self, src: tuple[Key | None, str, Key | None], dst: tuple[Key | None, str], strict: bool) -> tuple[bool, str]:
+    def _path(self, src: Place, dst: tuple[Key | None, str], strict: bool) -> tuple[bool, str]:
         """Whether packets get from a source place to a destination place."""
         src_vpc, src_cidr, src_subnet = src
         dst_vpc, dst_cidr = dst
-        if src_vpc is None and dst_vpc is None:
-            return False, "neither end is in a VPC"
-        if src_vpc is None:
-            if dst_vpc in self.internet_gateways:
-                return True, "the VPC has an internet gateway"
-            return False, f"no internet gateway in {dst_vpc[0]}'s VPC; nothing else enters it from outside"
+        if src_vpc is None or dst_vpc is None:
+            return self._path_outside(src, dst, strict)
         kind, target, why = self._vpc_route(src_vpc, src_cidr, src_subnet, dst_cidr, strict)
         if kind == "local":
             return (dst_vpc == src_vpc), why
-        if dst_vpc is None:
-            if kind in ("igw", "nat"):
-                return True, why
-            return False, f"{why}: no internet gateway or NAT on the way" if kind != "none" else why
         if kind != "tgw" or target is None:
             return False, why
-        attachment = next((a for a, v in self.attachments.items() if v == src_vpc and self.attachment_gateway[a] == target), None)
+        table, blocked = self._gateway_table(target, src_vpc)
+        if table is None:
+            return False, f"{why}, but {blocked}"
+        hop_blocked = self._gateway_hop(target, table, dst_vpc, dst_cidr, strict)
+        if hop_blocked:
+            return False, f"{why}; {hop_blocked}"
+        return True, f"{why} ({src_vpc[0]}) -> gateway table {_short(table)}"
+
+    def _path_outside(self, src: Place, dst: tuple[Key | None, str], strict: bool) -> tuple[bool, str]:
+        """Paths with one end outside every VPC: only through an internet gateway (or NAT, outbound)."""
+        src_vpc, src_cidr, src_subnet = src
+        dst_vpc, dst_cidr = dst
+        if src_vpc is not None:
+            kind, _target, why = self._vpc_route(src_vpc, src_cidr, src_subnet, dst_cidr, strict)
+            if kind in ("igw", "nat"):
+                return True, why
+            return False, why if kind == "none" else f"{why}: no internet gateway or NAT on the way"
+        if dst_vpc is None:
+            return False, "neither end is in a VPC"
+        if dst_vpc in self.internet_gateways:
+            return True, "the VPC has an internet gateway"
+        return False, f"no internet gateway in {dst_vpc[0]}'s VPC; nothing else enters it from outside"
+
+    def _accepted(self, attachment: Key, gateway: Key) -> bool:
+        auto = self.gateways.get(gateway, {}).get("auto_accept_shared_attachments") == "enable"
+        return auto or attachment in self.accepted
+
+    def _gateway_table(self, gateway: Key, vpc: Key) -> tuple[Key | None, str]:
+        """The gateway route table a VPC's traffic is looked up in, or why there is none."""
+        attachment = next(
+            (a for a, v in self.attachments.items() if v == vpc and self.attachment_gateway[a] == gateway), None
+        )
         if attachment is None:
-            return False, f"{why}, but {src_vpc[0]}'s VPC has no attachment to that gateway"
-        if attachment not in self.accepted and self.gateways.get(target, {}).get("auto_accept_shared_attachments") != "enable":
-            return False, f"{src_vpc[0]}'s attachment is never accepted"
+            return None, f"{vpc[0]}'s VPC has no attachment to that gateway"
+        if not self._accepted(attachment, gateway):
+            return None, f"{vpc[0]}'s attachment is never accepted"
         table = self.association.get(attachment)
         if table is None:
-            return False, f"{src_vpc[0]}'s attachment is associated with no gateway route table"
+            return None, f"{vpc[0]}'s attachment is associated with no gateway route table"
+        return table, ""
+
+    def _gateway_hop(self, gateway: Key, table: Key, dst_vpc: Key, dst_cidr: str, strict: bool) -> str | None:
+        """Why the gateway does not forward ``dst_cidr`` to ``dst_vpc`` from ``table`` (None: it does)."""
         options: list[tuple[str, Key | None]] = [
             (self.vpcs[self.attachments[a]], a) for a in self.propagations.get(table, set()) if a in self.attachments
         ]
         options += self.static_tgw_routes.get(table, [])
         matches = [o for o in options if covers(o[0], dst_cidr, strict)]
         if not matches:
-            return False, f"{why}; gateway route table {_short(table)} has no route to {dst_cidr}"
+            return f"gateway route table {_short(table)} has no route to {dst_cidr}"
         cidr, hop = max(matches, key=lambda o: _net(o[0]).prefixlen)
         if hop is None:
-            return False, f"gateway route {cidr} is a blackhole"
+            return f"gateway route {cidr} is a blackhole"
         if self.attachments.get(hop) != dst_vpc:
-            return False, f"gateway route {cidr} leads to {self.attachments.get(hop, ('?',))[0]}'s VPC"
-        if hop not in self.accepted and self.gateways.get(target, {}).get("auto_accept_shared_attachments") != "enable":
-            return False, f"{dst_vpc[0]}'s attachment is never accepted"
-        return True, f"{why} ({src_vpc[0]}) -> gateway table {_short(table)} route {cidr}"
+            return f"gateway route {cidr} leads to {self.attachments.get(hop, ('?',))[0]}'s VPC"
+        if not self._accepted(hop, gateway):
+            return f"{dst_vpc[0]}'s attachment is never accepted"
+        return None
 
-    def _allows(self, groups: tuple[Key, ...], direction: str, protocol: str, port: int | None, peer_vpc: Key | None, peer_cidr: str, peer_groups: tuple[Key, ...], strict: bool) -> Rule | None:
+    def _allows(self, groups: tuple[Key, ...], direction: str, want: Want, peer: Peer) -> Rule | None:
+        """The first rule of ``groups`` in ``direction`` admitting ``want`` from/to ``peer``."""
         for key in groups:
             group = self.groups[key]
-            for rule in getattr(group, direction):
-                if not rule.admits(protocol, port) or rule.prefix_list:
+            rules: list[Rule] = group.ingress if direction == "ingress" else group.egress
+            for rule in rules:
+                if not rule.admits(want.protocol, want.port) or rule.prefix_list:
                     continue
-                if rule.cidr and covers(rule.cidr, peer_cidr, strict):
+                if rule.cidr and covers(rule.cidr, peer.cidr, want.strict):
                     return rule
-                if rule.group and rule.group in peer_groups and group.vpc == peer_vpc:
+                if rule.group and rule.group in peer.groups and group.vpc == peer.vpc:
                     return rule
         return None
 
@@ -586,60 +687,72 @@ class Network:
         src, dst = self.node(src_label), self.node(dst_label)
         if dst.ports is not None and port is not None and port not in dst.ports:
             return Verdict(False, False, f"{dst_label} listens on {sorted(dst.ports)} only")
-        results = [self._pair(src, s, dst, d, port, protocol, strict) for strict in (True, False) for s in self._sources(src) for d in self._places(dst)]
-        half = len(results) // 2
-        strict_results, loose_results = results[:half], results[half:]
-        holds = bool(strict_results) and all(ok for ok, _ in strict_results)
-        possible = any(ok for ok, _ in loose_results)
-        failing = next((why for ok, why in strict_results if not ok), None)
-        return Verdict(holds, possible, strict_results[0][1] if holds else str(failing))
+        pairs = [(s, d) for s in self._sources(src) for d in self._places(dst)]
+        strict = [self._pair(src, s, dst, d, Want(protocol, port, True)) for s, d in pairs]
+        loose = [self._pair(src, s, dst, d, Want(protocol, port, False)) for s, d in pairs]
+        holds = bool(strict) and all(ok for ok, _ in strict)
+        possible = any(ok for ok, _ in loose)
+        failing = next((why for ok, why in strict if not ok), "nothing to connect")
+        return Verdict(holds, possible, strict[0][1] if holds else failing)
 
-    def _sources(self, node: Node) -> list[tuple[Key | None, str, Key | None]]:
+    def _sources(self, node: Node) -> list[Place]:
         if node.subnets:
             return [(self.subnets[s].vpc, self.subnets[s].cidr, s) for s in node.subnets]
         return [(vpc, cidr, None) for vpc, cidr in self._places(node)]
 
-    def _pair(self, src: Node, s: tuple[Key | None, str, Key | None], dst: Node, d: tuple[Key | None, str], port: int | None, protocol: str, strict: bool) -> tuple[bool, str]:
-        src_vpc, src_cidr, src_subnet = s
-        dst_vpc, dst_cidr = d
-        if src.kind == "vpn":
-            if not any(covers(c, dst_cidr, strict) for c in self.vpn["authorized"]):
-                return False, f"no Client VPN authorization rule covers {dst_cidr}"
-            vpn_routes = [self.vpcs[src_vpc]] if src_vpc else []
-            if not any(covers(c, dst_cidr, strict) for c in vpn_routes + self.vpn["routes"]):
-                return False, f"no Client VPN route to {dst_cidr}"
+    def _vpn_blocks(self, src_vpc: Key | None, dst_cidr: str, strict: bool) -> str | None:
+        if not any(covers(c, dst_cidr, strict) for c in self.vpn["authorized"]):
+            return f"no Client VPN authorization rule covers {dst_cidr}"
+        # Associating a subnet adds the route to its VPC's CIDR to the endpoint's route table.
+        vpn_routes = [self.vpcs[src_vpc]] if src_vpc else []
+        if not any(covers(c, dst_cidr, strict) for c in vpn_routes + self.vpn["routes"]):
+            return f"no Client VPN route to {dst_cidr}"
+        return None
+
+    def _routing(self, s: Place, d: tuple[Key | None, str], strict: bool) -> tuple[bool, str]:
+        """The route there and, for a destination in a VPC, the route back."""
         ok, there = self._path(s, d, strict)
+        dst_vpc, dst_cidr = d
+        if not ok or dst_vpc is None or s[0] is None:
+            return ok, there
+        dst_subnet = next((k for k, v in self.subnets.items() if v.vpc == dst_vpc and v.cidr == dst_cidr), None)
+        ok, back = self._path((dst_vpc, dst_cidr, dst_subnet), (s[0], s[1]), strict)
+        return (True, there) if ok else (False, f"no way back: {back}")
+
+    def _pair(self, src: Node, s: Place, dst: Node, d: tuple[Key | None, str], want: Want) -> tuple[bool, str]:
+        src_vpc, src_cidr, _subnet = s
+        dst_vpc, dst_cidr = d
+        blocked = self._vpn_blocks(src_vpc, dst_cidr, want.strict) if src.kind == "vpn" else None
+        if blocked:
+            return False, blocked
+        ok, there = self._routing(s, d, want.strict)
         if not ok:
             return False, there
-        if dst_vpc is not None:
-            dst_subnet = next((k for k, v in self.subnets.items() if v.vpc == dst_vpc and v.cidr == dst_cidr), None)
-            ok, back = self._path((dst_vpc, dst_cidr, dst_subnet), (src_vpc, src_cidr), strict)
-            if not ok and src_vpc is not None:
-                return False, f"no way back: {back}"
-        egress = self._allows(src.groups, "egress", protocol, port, dst_vpc, dst_cidr, dst.groups, strict) if src.groups else None
-        if src.groups and egress is None:
-            return False, f"no egress rule of {src.label} admits {protocol}/{port} to {dst_cidr}"
-        if dst.groups:
-            ingress = self._allows(dst.groups, "ingress", protocol, port, src_vpc, src_cidr, src.groups, strict)
-            if ingress is None:
-                return False, f"no ingress rule of {dst.label} admits {_what(protocol, port)} from {src_cidr}"
-        else:
-            ingress = None
         parts = [there]
-        if egress:
+        if src.groups:
+            egress = self._allows(src.groups, "egress", want, Peer(dst_vpc, dst_cidr, dst.groups))
+            if egress is None:
+                return False, f"no egress rule of {src.label} admits {want} to {dst_cidr}"
             parts.append(f"egress '{egress.description}'")
+        if dst.groups:
+            ingress = self._allows(dst.groups, "ingress", want, Peer(src_vpc, src_cidr, src.groups))
+            if ingress is None:
+                return False, f"no ingress rule of {dst.label} admits {want} from {src_cidr}"
+            parts.append(f"ingress '{ingress.description}'")
         if dst.kind == "vpc" or src.kind == "vpc":
             parts.append("whatever security groups its instances have")
         elif not dst.groups:
             parts.append("ingress: the destination's own security group (managed elsewhere)")
-        if ingress:
-            parts.append(f"ingress '{ingress.description}'")
         return True, "; ".join(parts)
 
     def resolves(self, name: str, vpc: Key) -> Resolution:
         """What ``name`` resolves to from inside ``vpc`` (its Route 53 Resolver)."""
         name = name.rstrip(".").lower()
-        zones = [(zone, zname) for zone, (zname, vpcs) in self.zones.items() if vpc in vpcs and (name == zname or name.endswith("." + zname))]
+        zones = [
+            (zone, zname)
+            for zone, (zname, vpcs) in self.zones.items()
+            if vpc in vpcs and (name == zname or name.endswith("." + zname))
+        ]
         if zones:
             zone, zname = max(zones, key=lambda z: len(z[1]))
             target = self.records.get(zone, {}).get(name)

@@ -27,10 +27,13 @@ def markdown(checked: list[Checked], resolved: list[CheckedName]) -> str:
     for row in checked:
         flow = row.flow
         mark = ("allowed" if flow.must else "blocked") if row.ok else "**FAILS**"
-        lines.append(
-            f"| {mark} | `{flow.src}` | `{flow.dst}` | {flow.port_text} | {_cell(flow.why)} | {_cell(row.verdict.because)} |"
-        )
-    lines += ["", "| | name | from the VPC of | resolves to | why | proved by |", "| --- | --- | --- | --- | --- | --- |"]
+        because = _cell(row.verdict.because)
+        lines.append(f"| {mark} | `{flow.src}` | `{flow.dst}` | {flow.port_text} | {_cell(flow.why)} | {because} |")
+    lines += [
+        "",
+        "| | name | from the VPC of | resolves to | why | proved by |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for item in resolved:
         mark = "resolves" if item.ok else "**FAILS**"
         lines.append(
@@ -76,10 +79,6 @@ def dot(network: Network, checked: list[Checked], accounts: dict[str, str]) -> s
         '  edge [fontname="Helvetica", fontsize=9];',
         '  "vpn-client" [label="VPN users\\n(Client VPN)", shape=ellipse, fillcolor="#e8f0fe"];',
     ]
-    endpoints: dict[str, list[str]] = {}
-    for label, node in sorted(network.nodes.items()):
-        if node.kind == "endpoint":
-            endpoints.setdefault(node.workspace, []).append(label.split(":", 1)[1])
     drawn: set[str] = {"vpn-client"}
     by_account: dict[str, list[str]] = {}
     for vpc in sorted(network.vpcs):
@@ -88,51 +87,67 @@ def dot(network: Network, checked: list[Checked], accounts: dict[str, str]) -> s
         out.append(f"  subgraph {_id('cluster_account_' + account)} {{")
         out.append(f'    label="account {account}"; style=dashed;')
         for workspace in workspaces:
-            vpc = network.vpc_of(workspace)
-            out.append(f"    subgraph {_id('cluster_vpc_' + workspace)} {{")
-            out.append(f'      label="{workspace} VPC {network.vpcs[vpc]}"; style="rounded,filled"; fillcolor="#f4f8f4";')
-            for label, node in sorted(network.nodes.items()):
-                if node.workspace != workspace or node.kind not in KIND_LABELS:
-                    continue
-                name = label.split(":", 1)[1]
-                out.append(f"      {_id(label)} [label={_id(KIND_LABELS[node.kind] + chr(92) + 'n' + name)}];")
-                drawn.add(label)
-            if endpoints.get(workspace):
-                label = f"{workspace}/endpoints"
-                text = "interface endpoints\\n" + ", ".join(endpoints[workspace])
-                out.append(f'      {_id(label)} [label="{text}", fillcolor="#fff8e1"];')
-                drawn.add(label)
-            out.append("    }")
+            out += _vpc_cluster(network, workspace, drawn)
         out.append("  }")
     if network.gateways:
-        out.append('  "transit-gateway" [label="Transit Gateway\\n(hub / spokes route tables)", shape=hexagon, fillcolor="#ede7f6"];')
-        for attachment, vpc in sorted(network.attachments.items()):
-            anchor = next((label for label in sorted(drawn) if label.startswith(vpc[0] + "/")), None)
-            if anchor:
-                out.append(
-                    f'  {_id(anchor)} -> "transit-gateway" [dir=none, style=dotted, color="#7e57c2", '
-                    f'ltail={_id("cluster_vpc_" + vpc[0])}];'
-                )
-    seen: set[tuple[str, str]] = set()
-    for row in checked:
-        flow = row.flow
-        if not flow.must:
-            continue
-        src, dst = flow.src, flow.dst
-        if network.nodes[dst].kind == "endpoint":
-            dst = f"{network.nodes[dst].workspace}/endpoints"
-        if src not in drawn or dst not in drawn:
-            continue
-        ports = sorted({r.flow.port_text for r in checked if r.flow.must and r.flow.src == flow.src and
-                        (r.flow.dst == flow.dst or (dst.endswith("/endpoints") and network.nodes[r.flow.dst].kind == "endpoint"
-                                                    and network.nodes[r.flow.dst].workspace == network.nodes[flow.dst].workspace))})
-        if (src, dst) in seen:
-            continue
-        seen.add((src, dst))
-        colour = "#2e7d32" if row.ok else "#c62828"
-        out.append(f'  {_id(src)} -> {_id(dst)} [label="{" ".join(p.removeprefix("tcp/") for p in ports)}", color="{colour}"];')
+        out.append(
+            '  "transit-gateway" [label="Transit Gateway\\n(hub / spokes route tables)", shape=hexagon, '
+            'fillcolor="#ede7f6"];'
+        )
+        for vpc in sorted(set(network.attachments.values())):
+            out.append(f'  {_id(vpc[0] + "/vpc")} -> "transit-gateway" [dir=none, style=dotted, color="#7e57c2"];')
+    out += _edges(network, checked, drawn)
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _vpc_cluster(network: Network, workspace: str, drawn: set[str]) -> list[str]:
+    vpc = network.vpc_of(workspace)
+    subnets = sorted(s.cidr for s in network.subnets.values() if s.vpc == vpc)
+    out = [
+        f"    subgraph {_id('cluster_vpc_' + workspace)} {{",
+        f'      label="{workspace} VPC {network.vpcs[vpc]}"; style="rounded,filled"; fillcolor="#f4f8f4";',
+        f'      {_id(workspace + "/vpc")} [label="private subnets\\n{", ".join(subnets)}", shape=note];',
+    ]
+    drawn.add(f"{workspace}/vpc")
+    endpoints: list[str] = []
+    for label, node in sorted(network.nodes.items()):
+        if node.workspace != workspace:
+            continue
+        if node.kind == "endpoint":
+            endpoints.append(label.split(":", 1)[1])
+        elif node.kind in KIND_LABELS:
+            text = KIND_LABELS[node.kind] + "\\n" + label.split(":", 1)[1]
+            out.append(f"      {_id(label)} [label={_id(text)}];")
+            drawn.add(label)
+    if endpoints:
+        label = f"{workspace}/endpoints"
+        out.append(f'      {_id(label)} [label="interface endpoints\\n{", ".join(endpoints)}", fillcolor="#fff8e1"];')
+        drawn.add(label)
+    out.append("    }")
+    return out
+
+
+def _edges(network: Network, checked: list[Checked], drawn: set[str]) -> list[str]:
+    """One arrow per drawn pair of the needed flows (interface endpoints of a VPC drawn as one box)."""
+    ports: dict[tuple[str, str], set[str]] = {}
+    failing: set[tuple[str, str]] = set()
+    for row in checked:
+        if not row.flow.must:
+            continue
+        dst_node = network.nodes[row.flow.dst]
+        dst = f"{dst_node.workspace}/endpoints" if dst_node.kind == "endpoint" else row.flow.dst
+        if row.flow.src not in drawn or dst not in drawn:
+            continue
+        pair = (row.flow.src, dst)
+        ports.setdefault(pair, set()).add(str(row.flow.port))
+        if not row.ok:
+            failing.add(pair)
+    return [
+        f'  {_id(src)} -> {_id(dst)} [label="{" ".join(sorted(found, key=int))}", '
+        f'color="{"#c62828" if (src, dst) in failing else "#2e7d32"}"];'
+        for (src, dst), found in sorted(ports.items())
+    ]
 
 
 def accounts_of(network: Network) -> dict[str, str]:

@@ -101,7 +101,9 @@ def test_docs_network_md_is_current(matrix: tuple[list[Checked], list[CheckedNam
 
 def test_architecture_diagram_is_current(matrix: tuple[list[Checked], list[CheckedName]], network: Network) -> None:
     committed = (ROOT / "docs" / "architecture.dot").read_text(encoding="utf-8")
-    assert dot(network, matrix[0], accounts_of(network)) == committed, "docs/architecture.dot is stale: run `make diagram`"
+    assert dot(network, matrix[0], accounts_of(network)) == committed, (
+        "docs/architecture.dot is stale: run `make diagram`"
+    )
     assert (ROOT / "docs" / "architecture.svg").is_file()
     assert "docs/architecture.svg" in (ROOT / "README.md").read_text(encoding="utf-8")
 
