@@ -107,6 +107,8 @@ def flows(network: Network, tooling: str, redis_port: int | None = None) -> list
 
 
 def _people(network: Network, tooling: str) -> list[Flow]:
+    if "vpn-client" not in network.nodes:
+        return []
     rows = [
         _need("vpn-client", alb, 443, "people use GitLab's web UI and API over the Client VPN")
         for alb in _of(network, "alb", tooling)
@@ -180,7 +182,8 @@ def _forbidden(network: Network, tooling: str) -> list[Flow]:
         rows += [
             _never(f"{a}/vpc", efs, "only GitLab's task mounts its file system") for efs in _of(network, "efs", tooling)
         ]
-        rows.append(_never("vpn-client", f"{a}/vpc", "VPN users reach the tooling VPC only", protocol="-1"))
+        if "vpn-client" in network.nodes:
+            rows.append(_never("vpn-client", f"{a}/vpc", "VPN users reach the tooling VPC only", protocol="-1"))
     rows += [
         _never(task, "internet", "GitLab has no way to the internet (no NAT, no internet gateway)", protocol="-1")
         for task in _of(network, "ecs", tooling)

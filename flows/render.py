@@ -85,7 +85,8 @@ def dot(network: Network, checked: list[Checked], accounts: dict[str, str]) -> s
         by_account.setdefault(accounts.get(vpc[0], "?"), []).append(vpc[0])
     for account, workspaces in sorted(by_account.items()):
         out.append(f"  subgraph {_id('cluster_account_' + account)} {{")
-        out.append(f'    label="account {account}"; style=dashed;')
+        names = ", ".join(sorted(w for w, a in accounts.items() if a == account))
+        out.append(f'    label="account {account} ({names})"; style=dashed;')
         for workspace in workspaces:
             out += _vpc_cluster(network, workspace, drawn)
         out.append("  }")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from flows.matrix import EXTERNAL_REDIS, check
 from flows.network import FlowModelError, Network
 
 PROVIDER = {"aws": [{"region": "ap-northeast-1", "allowed_account_ids": ["111111111111"]}]}
@@ -259,3 +260,26 @@ def test_an_unknown_reference_is_a_clear_error() -> None:
     stacks["spoke"]["resource"]["aws_route"]["to-hub"]["route_table_id"] = "${aws_route_table.missing.id}"
     with pytest.raises(FlowModelError, match=r"spoke: aws_route_table.missing is referenced but not defined"):
         Network(stacks)
+
+
+def test_an_external_redis_needs_the_task_egress_to_its_port() -> None:
+    stacks = small()
+    checked, _names = check(Network(stacks), "hub", redis_port=6379)
+    redis = [row for row in checked if row.flow.dst == EXTERNAL_REDIS]
+    assert len(redis) == 1 and not redis[0].ok
+    assert "no egress rule of hub/ecs:app admits tcp/6379" in redis[0].verdict.because
+    stacks["hub"]["resource"]["aws_vpc_security_group_egress_rule"]["app-to-redis"] = _rule(
+        "app", 6379, cidr_ipv4="10.10.0.0/16"
+    )
+    checked, _names = check(Network(stacks), "hub", redis_port=6379)
+    redis = [row for row in checked if row.flow.dst == EXTERNAL_REDIS]
+    assert redis[0].ok, redis[0].verdict.because
+    assert "managed elsewhere" in redis[0].verdict.because
+
+
+def test_the_matrix_of_the_small_network() -> None:
+    checked, names = check(Network(small()), "hub")
+    needed = {(r.flow.src, r.flow.dst, r.flow.port) for r in checked if r.flow.must}
+    assert (APP, DB, 5432) in needed and (BUILD, LB, 443) in needed
+    assert all(r.ok for r in checked if not r.flow.must), [r.verdict for r in checked if not r.ok]
+    assert not names
