@@ -51,9 +51,101 @@ def test_transit_gateway_from_configuration_and_pinned(stack: dict[str, Any], sy
 
 
 def test_shared_in_the_organization_with_each_target_account(stack: dict[str, Any], synthesis: Synthesis) -> None:
-    assert only(stack, "aws_ram_resource_share")["allow_external_principals"] is False
-    principals = sorted(p["principal"] for p in resources(stack, "aws_ram_principal_association").values())
+    assert by_path(stack, "aws_ram_resource_share", "transit-hub/share")["allow_external_principals"] is False
+    share = ref(stack, "aws_ram_resource_share", "transit-hub/share", "arn")
+    principals = sorted(
+        p["principal"]
+        for p in resources(stack, "aws_ram_principal_association").values()
+        if p["resource_share_arn"] == share
+    )
     assert principals == sorted(t.account_id for t in synthesis.environments.targets.values())
+
+
+# --- CodeConnections (issue 10): the host beside GitLab, one shared connection per target ---
+
+
+def test_codeconnections_host_in_the_tooling_vpc_pinned_and_protected(stack: dict[str, Any]) -> None:
+    assert address(stack, "aws_codeconnections_host", "codeconnections/host") == (
+        "aws_codeconnections_host.codeconnections_host_5C9302AF"
+    )
+    host = only(stack, "aws_codeconnections_host")
+    assert host["lifecycle"] == {"prevent_destroy": True}
+    assert (host["provider_type"], host["provider_endpoint"]) == ("GitLabSelfManaged", "https://gitlab.example.com")
+    (vpc,) = host["vpc_configuration"]
+    assert vpc["vpc_id"] == ref(stack, "aws_vpc", "network/vpc", "id")
+    assert vpc["subnet_ids"] == [
+        ref(stack, "aws_subnet", f"network/private-{az}", "id") for az in ("ap-northeast-1a", "ap-northeast-1c")
+    ]
+    assert vpc["security_group_ids"] == [ref(stack, "aws_security_group", "codeconnections/sg", "id")]
+    assert "tls_certificate" not in vpc  # the example's certificate is ACM's, from a public CA
+    assert by_path(stack, "aws_security_group", "codeconnections/sg")["name"] == "gitlab-tooling-codeconnections-host"
+
+
+def test_codeconnections_host_rules_join_gitlab_and_its_alb_only(stack: dict[str, Any]) -> None:
+    host = ref(stack, "aws_security_group", "codeconnections/sg", "id")
+    gitlab = ref(stack, "aws_security_group", "gitlab-service/sg", "id")
+    alb = ref(stack, "aws_security_group", "gitlab-alb/sg", "id")
+    rules = {
+        (kind, body["security_group_id"], body.get("referenced_security_group_id"), body["from_port"])
+        for kind in ("ingress", "egress")
+        for body in resources(stack, f"aws_vpc_security_group_{kind}_rule").values()
+        if host in (body["security_group_id"], body.get("referenced_security_group_id"))
+    }
+    assert rules == {
+        ("ingress", host, gitlab, 443),
+        ("egress", gitlab, host, 443),
+        ("egress", host, alb, 443),
+        ("ingress", alb, host, 443),
+    }
+
+
+def test_one_connection_per_delivery_target_shared_with_its_account_only(
+    stack: dict[str, Any], synthesis: Synthesis
+) -> None:
+    host = ref(stack, "aws_codeconnections_host", "codeconnections/host", "arn")
+    for name, target in synthesis.environments.targets.items():
+        assert target.delivery is not None
+        connection = by_path(stack, "aws_codeconnections_connection", f"codeconnections-{name}/connection")
+        assert connection["host_arn"] == host and connection["name"] == f"gitlab-tooling-{name}"
+        assert connection["lifecycle"] == {"prevent_destroy": True}
+        share = ref(stack, "aws_ram_resource_share", f"codeconnections-{name}/share", "arn")
+        assert by_path(stack, "aws_ram_resource_share", f"codeconnections-{name}/share")[
+            "allow_external_principals"
+        ] is False  # fmt: skip
+        arn = ref(stack, "aws_codeconnections_connection", f"codeconnections-{name}/connection", "arn")
+        shared = [
+            r for r in resources(stack, "aws_ram_resource_association").values() if r["resource_share_arn"] == share
+        ]
+        assert [r["resource_arn"] for r in shared] == [arn]
+        principals = [
+            p["principal"]
+            for p in resources(stack, "aws_ram_principal_association").values()
+            if p["resource_share_arn"] == share
+        ]
+        assert principals == [target.account_id]
+        outputs = stack["output"]
+        assert outputs[f"codeconnections_connection_arn_{name}"]["value"] == arn
+        assert outputs[f"codeconnections_share_arn_{name}"]["value"] == share
+        assert outputs["codeconnections_connection_statuses"]["value"][name] == arn.replace(
+            ".arn}", ".connection_status}"
+        )
+        assert '"/connections/"' in outputs["codeconnections_connection_console_urls"]["value"][name]
+    assert '"/hosts/"' in stack["output"]["codeconnections_host_console_url"]["value"]
+
+
+def test_no_host_without_a_delivery_target(synthesis: Synthesis) -> None:
+    from cdktf import Testing
+
+    from stacks.tooling import ToolingStack
+
+    environments = synthesis.environments
+    targets = {name: t.model_copy(update={"delivery": None}) for name, t in environments.targets.items()}
+    tooling = json.loads(Testing.synth(ToolingStack(Testing.app(), environments.tooling, targets=targets)))
+    for kind in ("codeconnections_host", "codeconnections_connection"):
+        assert resources(tooling, f"aws_{kind}") == {}
+    assert not [o for o in tooling["output"] if o.startswith("codeconnections_")]
+    names = {body["name"] for body in resources(tooling, "aws_security_group").values()}
+    assert "gitlab-tooling-codeconnections-host" not in names
 
 
 def test_tooling_vpc_routes_each_target_cidr_to_the_gateway(stack: dict[str, Any], synthesis: Synthesis) -> None:
@@ -422,6 +514,7 @@ def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) 
 
 def test_load_balancers_admit_the_vpn_and_every_target_vpc(stack: dict[str, Any], synthesis: Synthesis) -> None:
     vpn_group = ref(stack, "aws_security_group", "client-vpn/sg", "id")
+    host_group = ref(stack, "aws_security_group", "codeconnections/sg", "id")
     expected = {
         synthesis.environments.tooling.network.vpc_cidr,
         *(target.network.vpc_cidr for target in synthesis.environments.targets.values()),
@@ -434,9 +527,9 @@ def test_load_balancers_admit_the_vpn_and_every_target_vpc(stack: dict[str, Any]
             if r["security_group_id"] == group and r["from_port"] == port
         ]
         assert {r["cidr_ipv4"] for r in rules if "cidr_ipv4" in r} == expected, balancer
-        assert [r["referenced_security_group_id"] for r in rules if "referenced_security_group_id" in r] == [
-            vpn_group
-        ], balancer
+        # The ALB also admits the CodeConnections host (its own rule, tested above).
+        admitted = {r["referenced_security_group_id"] for r in rules if "referenced_security_group_id" in r}
+        assert admitted == {vpn_group, *([host_group] if port == 443 else [])}, balancer
 
 
 def test_ssh_host_name_resolves_to_the_ssh_load_balancer(stack: dict[str, Any]) -> None:
