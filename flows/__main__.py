@@ -15,7 +15,7 @@ from pathlib import Path
 
 from config.loader import load_environments
 from flows.matrix import check, redis_port
-from flows.network import Network
+from flows.network import FlowModelError, Network
 from flows.render import accounts_of, dot, markdown, replace_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,8 +34,12 @@ def main(argv: list[str]) -> int:
     environments = load_environments(ROOT / "environments", display_root=ROOT)
     tooling = environments.tooling.name
     redis = redis_port(environments)
-    network = Network(stacks)
-    checked, resolved = check(network, tooling, redis)
+    try:
+        network = Network(stacks)
+        checked, resolved = check(network, tooling, redis)
+    except FlowModelError as error:
+        print(f"flows: {error}", file=sys.stderr)
+        return 2
     failures = [row for row in checked if not row.ok] + [row for row in resolved if not row.ok]
     if "--check" not in argv:
         doc = ROOT / "docs" / "network.md"

@@ -475,6 +475,9 @@ class Network:
         for rtype in HOST_TYPES:
             for name, body in self._each(ws, rtype):
                 vpc_config = body.get("vpc_configuration")
+                # aws_codeconnections_host (plugin framework) writes the block as a list of one.
+                if isinstance(vpc_config, list):
+                    vpc_config = vpc_config[0] if vpc_config else None
                 if not vpc_config:
                     continue
                 subnets = self._refs(ws, vpc_config.get("subnet_ids"))

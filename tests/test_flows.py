@@ -15,9 +15,6 @@ from flows.render import BEGIN, END, accounts_of, dot, markdown, replace_section
 from tests.conftest import Synthesis
 
 ROOT = Path(__file__).resolve().parent.parent
-# While the CodeConnections host sits in the target VPCs (before issue 10 item 1), GitLab cannot
-# reach its webhook endpoint there; the webhook rows are checked once the host is in the tooling VPC.
-WEBHOOK_PENDING = "the host, and so its webhook endpoint, is still in the target VPCs (issue 10 item 1)"
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +27,9 @@ def matrix(network: Network, synthesis: Synthesis) -> tuple[list[Checked], list[
     return check(network, synthesis.environments.tooling.name, redis_port(synthesis.environments))
 
 
-def _webhook_in_target(network: Network, label: str) -> bool:
-    node = network.nodes.get(label)
-    return node is not None and node.kind == "webhook" and node.workspace != "tooling"
-
-
-def test_needed_flows_hold(matrix: tuple[list[Checked], list[CheckedName]], network: Network) -> None:
+def test_needed_flows_hold(matrix: tuple[list[Checked], list[CheckedName]]) -> None:
     failing = [f"{r.flow.src} -> {r.flow.dst} {r.flow.port_text}: {r.verdict.because}" for r in matrix[0]
-               if r.flow.must and not r.ok and not _webhook_in_target(network, r.flow.dst)]  # fmt: skip
+               if r.flow.must and not r.ok]  # fmt: skip
     assert not failing, "\n".join(failing)
 
 
@@ -47,9 +39,8 @@ def test_forbidden_flows_are_impossible(matrix: tuple[list[Checked], list[Checke
     assert not possible, "\n".join(possible)
 
 
-def test_names_resolve(matrix: tuple[list[Checked], list[CheckedName]], network: Network) -> None:
-    wrong = [f"{n.name.name} from {n.name.workspace}: {n.resolution}" for n in matrix[1]
-             if not n.ok and not _webhook_in_target(network, n.name.expect)]  # fmt: skip
+def test_names_resolve(matrix: tuple[list[Checked], list[CheckedName]]) -> None:
+    wrong = [f"{n.name.name} from {n.name.workspace}: {n.resolution}" for n in matrix[1] if not n.ok]
     assert not wrong, "\n".join(wrong)
 
 
@@ -59,8 +50,8 @@ def test_gitlab_reaches_and_resolves_the_webhook_endpoint(
     flows = [r for r in matrix[0] if r.flow.dst.split("/")[-1].startswith("webhook-endpoint:")]
     names = [n for n in matrix[1] if n.name.expect.split("/")[-1].startswith("webhook-endpoint:")]
     assert flows and names
-    if any(_webhook_in_target(network, r.flow.dst) for r in flows):
-        pytest.xfail(WEBHOOK_PENDING)
+    # The host sits beside GitLab (issue 10): its webhook endpoint is in the tooling VPC.
+    assert {network.nodes[r.flow.dst].workspace for r in flows} == {"tooling"}
     assert all(r.ok for r in flows), [r.verdict.because for r in flows]
     assert all(n.ok for n in names), [n.resolution for n in names]
 
@@ -87,7 +78,7 @@ def test_the_matrix_covers_what_the_system_needs(matrix: tuple[list[Checked], li
         ("outside", "tooling/vpc", "any", False),
     ]:
         assert needed in rows, needed
-    assert any(r.flow.src.split(":")[0].endswith("/host") and r.flow.dst.startswith("tooling/alb") for r in matrix[0])
+    assert any(r.flow.src.startswith("tooling/host:") and r.flow.dst.startswith("tooling/alb:") for r in matrix[0])
     assert any(r.flow.dst.split(":")[0].endswith("/webhook-endpoint") for r in matrix[0])
 
 
