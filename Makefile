@@ -44,9 +44,10 @@ test: setup
 check: setup
 	$(PY) main.py --check
 
-## Regenerate environments/schema.json after changing config/model.py.
+## Regenerate environments/schema.json and migration/schema.json after changing config/.
 schema: setup
 	$(PY) main.py --write-schema
+	$(PY) -m migrate schema
 
 ## Regenerate atlantis.yaml from the workspaces and their dependencies (synthesizes first).
 atlantis: setup

@@ -23,6 +23,7 @@ from pathlib import Path
 from config.backend import BACKEND_FILE, S3BackendSettings, load_backend
 from config.errors import ConfigError, Problem
 from config.loader import SCHEMA_FILE, Environments, json_schema, load_environments
+from config.migration import load_plans
 from config.state import check_state
 
 ROOT = Path(__file__).resolve().parent
@@ -30,6 +31,8 @@ ROOT = Path(__file__).resolve().parent
 # the code, the CDKTF configuration and the pins of every package it runs with.
 INPUT_FILES = ("main.py", "cdktf.json", "requirements.txt", "requirements-dev.txt", "package-lock.json")
 INPUT_DIRS = ("config", "modules", "stacks")
+# The committed migration plans: repositories with cut_over: true get the push deny.
+MIGRATION_DIR = "migration"
 # In the output directory, written by `make synth` after a successful synthesis.
 INPUTS_DIGEST_FILE = "inputs.sha256"
 
@@ -55,6 +58,8 @@ def inputs_digest(root: Path, environments_dir: Path, backend_file: Path) -> str
     for path in sorted(environments_dir.rglob("*")):
         if not path.is_dir():
             add("environments/" + path.relative_to(environments_dir).as_posix(), path)
+    for path in sorted((root / MIGRATION_DIR).glob("*.yaml")):
+        add(f"{MIGRATION_DIR}/{path.name}", path)
     add("backend.tf.json", backend_file)
     return digest.hexdigest()
 
@@ -86,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         default=ROOT / BACKEND_FILE,
         help="S3 backend settings; absent means local state (default: backend.tf.json)",
     )
+    parser.add_argument(
+        "--migration",
+        type=Path,
+        default=ROOT / MIGRATION_DIR,
+        help="migration plans (docs/migration.md); their cut-over repositories get the push deny",
+    )
     parser.add_argument("--check", action="store_true", help="validate the configuration and stop")
     parser.add_argument("--write-schema", action="store_true", help="write environments/schema.json and stop")
     parser.add_argument(
@@ -116,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         environments, backend = load(args.environments, args.backend)
+        plans = load_plans(args.migration, environments, display_root=Path.cwd()).by_workspace
     except ConfigError as error:
         print(error, file=sys.stderr)
         print("nothing was synthesized", file=sys.stderr)
@@ -130,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     # Imported here so --check and errors stay fast: the AWS bindings take seconds to load.
     from stacks.app import build_app
 
-    app, stacks = build_app(environments, args.outdir, backend)
+    app, stacks = build_app(environments, args.outdir, backend, plans)
     app.synth()
     state = f"S3 state in {backend.bucket}" if backend else "local state"
     print(f"synthesized {len(stacks)} workspaces ({state}) into {args.outdir}/stacks: {', '.join(stacks)}")

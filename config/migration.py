@@ -11,7 +11,6 @@ workspace).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from config.errors import ConfigError, Problem
 from config.loader import Environments, problems_from_validation
 from config.pipelines import Repository
 from config.types import AccountId, Region, Strict, problem
+from modules.naming import Namer
 
 PLAN_DIR = "migration"
 SCHEMA_FILE = "schema.json"
@@ -122,6 +122,23 @@ class GitLabTarget(Strict):
     )
 
 
+# IAM role, group and user names: letters, digits and +=,.@_- ("IAM object names", IAM User Guide).
+IamName = Annotated[str, Field(pattern=r"^[\w+=,.@-]{1,128}$")]
+
+
+class PushDenyAttachments(Strict):
+    """Who the cut-over push deny is attached to in the target account.
+
+    CodeCommit has no resource-based policy: an identity policy's deny binds only the
+    principals it is attached to. IAM Identity Center permission sets reference the
+    policy by its name and path instead (they need no entry here).
+    """
+
+    roles: tuple[IamName, ...] = Field(default=(), description="IAM role names to attach the deny to.")
+    groups: tuple[IamName, ...] = Field(default=(), description="IAM group names to attach the deny to.")
+    users: tuple[IamName, ...] = Field(default=(), description="IAM user names to attach the deny to.")
+
+
 class Plan(Strict):
     """A migration plan for one target account (migration/<workspace>.yaml)."""
 
@@ -135,6 +152,10 @@ class Plan(Strict):
     gitlab: GitLabTarget
     repositories: dict[RepositoryName, PlannedRepository] = Field(
         default_factory=dict, description="CodeCommit repository name -> where it goes."
+    )
+    push_deny: PushDenyAttachments = Field(
+        default_factory=PushDenyAttachments,
+        description="Principals the cut-over push deny (of the repositories with cut_over: true) is attached to.",
     )
 
     @property
@@ -286,6 +307,9 @@ def dump_plan(plan: Plan) -> str:
     return f"# yaml-language-server: $schema=./{SCHEMA_FILE}\n# Review, edit gitlab: paths, commit.\n{body}"
 
 
-def policy_name(workspace: str) -> str:
-    """Name of the push-deny policy (letters, digits and +=,.@_- only, IAM)."""
-    return re.sub(r"[^\w+=,.@-]", "-", f"codecommit-push-deny-{workspace}")[:128]
+PUSH_DENY_POLICY_PART = "codecommit-push-deny"
+
+
+def policy_name(name_prefix: str, workspace: str) -> str:
+    """Name of the push-deny policy: the naming helper's, as the target workspace builds it."""
+    return Namer(name_prefix, workspace).name("iam_policy", PUSH_DENY_POLICY_PART)

@@ -88,8 +88,9 @@ def run(  # noqa: PLR0912, PLR0915
     remotes: Remotes | None = None,
     endpoints: Mapping[str, str] | None = None,
     console: Console | None = None,
+    aws: Aws | None = None,
 ) -> int:
-    """The CLI; ``remotes`` and ``endpoints`` are where tests put local stand-ins."""
+    """The CLI; ``remotes``, ``endpoints`` and ``aws`` are where tests put local stand-ins."""
     args = parser().parse_args(argv)
     env = os.environ if env is None else env
     console = console or stderr_console()
@@ -127,7 +128,7 @@ def run(  # noqa: PLR0912, PLR0915
     report = Report(args.command, account.name, getattr(args, "dry_run", False))
     work_dir = args.work_dir or root / ".migrate-cache"
     try:
-        aws = Aws.for_account(account.region, role, endpoints)
+        aws = aws or Aws.for_account(account.region, role, endpoints)
         gitlab_url = (
             (plan.gitlab.url if plan else None)
             or getattr(args, "gitlab_url", None)
@@ -164,7 +165,7 @@ def run(  # noqa: PLR0912, PLR0915
             )
         elif args.command == "cut-over":
             assert plan is not None
-            cut_over(plan, aws=aws, git=git, remotes=remotes, report=report)
+            cut_over(plan, name_prefix=account.name_prefix, aws=aws, git=git, remotes=remotes, report=report)
         else:
             assert plan is not None
             token = gitlab_token(aws, args.token_secret_id, env)

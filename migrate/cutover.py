@@ -11,6 +11,7 @@ from __future__ import annotations
 import botocore.exceptions
 
 from config.migration import PUSH_DENY_POLICY_PATH, Plan, policy_name
+from config.regions import partition_of
 from migrate.aws import Aws, error_code
 from migrate.git import Git, GitError, Remotes
 from migrate.inventory import codecommit_users
@@ -18,11 +19,12 @@ from migrate.mirror import mismatches
 from migrate.report import Report
 
 
-def cut_over(plan: Plan, *, aws: Aws, git: Git, remotes: Remotes, report: Report) -> None:
+def cut_over(plan: Plan, *, name_prefix: str, aws: Aws, git: Git, remotes: Remotes, report: Report) -> None:
     if not plan.cut_over:
         report.notes.append("no repository has cut_over: true in the plan; nothing to check")
         return
-    arn = f"arn:aws:iam::{plan.account_id}:policy{PUSH_DENY_POLICY_PATH}{policy_name(plan.workspace)}"
+    name = policy_name(name_prefix, plan.workspace)
+    arn = f"arn:{partition_of(plan.region)}:iam::{plan.account_id}:policy{PUSH_DENY_POLICY_PATH}{name}"
     try:
         aws.client("iam").get_policy(PolicyArn=arn)
         deny = True

@@ -129,7 +129,13 @@ class Git:
             for spec in refspecs:
                 refused[spec.split(":", 1)[1]] = message or f"git push exited {result.returncode}"
         remote_lines = [line.removeprefix("remote: ").strip() for line in result.stderr.splitlines()]
-        detail = "; ".join(line for line in remote_lines if line and ("error" in line.lower() or "GitLab" in line))
+        # GitLab's own refusals start with "GitLab:" (pre-receive); git's receive.maxInputSize,
+        # which GitLab's maximum push size sets, says "fatal: pack exceeds maximum allowed size".
+        detail = "; ".join(
+            line
+            for line in remote_lines
+            if line and ("error" in line.lower() or "GitLab" in line or line.startswith("fatal:"))
+        )
         if detail:
             refused = {ref: f"{reason} ({detail})" for ref, reason in refused.items()}
         return refused

@@ -120,6 +120,9 @@ def mirror_one(
     }
     if refused:
         reasons = "; ".join(f"{ref}: {reason}" for ref, reason in sorted(refused.items()))
+        if "exceeds maximum allowed size" in reasons:
+            # git's receive.maxInputSize, which GitLab's "Maximum push size" setting sets.
+            reasons += " (GitLab's maximum push size: run again with a smaller --batch-commits, or raise the limit)"
         report.add(
             name,
             "error",
@@ -130,9 +133,13 @@ def mirror_one(
     elif wrong:
         report.add(name, "error", f"{name}: refs differ after the push: {', '.join(wrong)}", **details)
     elif changed:
-        report.add(name, "changed", f"pushed {len(changed)} refs, {len(latest)} refs verified", **details)
+        report.add(name, "changed", f"pushed {_refs(len(changed))}, {_refs(len(latest))} verified", **details)
     else:
-        report.add(name, "unchanged", f"{len(latest)} refs verified", **details)
+        report.add(name, "unchanged", f"{_refs(len(latest))} verified", **details)
+
+
+def _refs(count: int) -> str:
+    return f"{count} ref{'' if count == 1 else 's'}"
 
 
 def mirror(plan: Plan, **kwargs: object) -> None:

@@ -160,6 +160,8 @@ def write_entries(environment_file: Path, entries: dict[str, dict[str, Any]]) ->
     if delivery is None:
         delivery = document["delivery"] = CommentedMap()
     pipelines = delivery.setdefault("pipelines", CommentedMap())
+    if pipelines is None:  # "pipelines:" with nothing under it
+        pipelines = delivery["pipelines"] = CommentedMap()
     changed = [key for key, entry in entries.items() if _plain(pipelines.get(key)) != entry]
     if not changed:
         return []

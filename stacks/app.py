@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cdktf import App
 
 from config.backend import S3BackendSettings
 from config.loader import Environments
+from config.migration import Plan
 from stacks.base import AccountStack
 from stacks.bootstrap import BootstrapStack
 from stacks.hub_routing import HubRoutingStack
@@ -14,17 +17,22 @@ from stacks.tooling import ToolingStack
 
 
 def build_app(
-    environments: Environments, outdir: str, backend: S3BackendSettings | None = None
+    environments: Environments,
+    outdir: str,
+    backend: S3BackendSettings | None = None,
+    plans: Mapping[str, Plan] | None = None,
 ) -> tuple[App, dict[str, AccountStack]]:
     """The app and its stacks keyed by workspace name, in deploy order: tooling, the
     targets, then the tooling account's hub routing (stack dependencies say the same,
-    so ``cdktf deploy '*'`` keeps this order)."""
+    so ``cdktf deploy '*'`` keeps this order). ``plans``: the migration plans by
+    target workspace (migration/*.yaml), for the cut-over push deny."""
     app = App(outdir=outdir)
     stacks: dict[str, AccountStack] = {}
     tooling = ToolingStack(app, environments.tooling, backend, targets=environments.targets)
     stacks[tooling.workspace] = tooling
     targets = {
-        name: TargetStack(app, account, backend, tooling=tooling) for name, account in environments.targets.items()
+        name: TargetStack(app, account, backend, tooling=tooling, plan=(plans or {}).get(name))
+        for name, account in environments.targets.items()
     }
     stacks.update(targets)
     hub_routing = HubRoutingStack(app, tooling, targets, backend)

@@ -31,6 +31,7 @@ WHEN_MODIFIED = tuple(
         "requirements.txt",
         "config/**/*.py",
         "environments/**/*.yaml",
+        "migration/*.yaml",
         "modules/**/*.py",
         "stacks/**/*.py",
     )

@@ -7,9 +7,11 @@ from cdktf_cdktf_provider_aws.ram_resource_share_accepter import RamResourceShar
 from constructs import Construct
 
 from config.backend import S3BackendSettings
+from config.migration import Plan
 from config.model import Account
 from config.pipelines import Build, Delivery
 from modules.artifact_store import ArtifactStore, ArtifactStoreProps
+from modules.codecommit_push_deny import CodeCommitPushDeny, CodeCommitPushDenyProps
 from modules.codeconnections import console_url, use_connection_action
 from modules.network import Network
 from modules.pipeline import Approval, BuildProject, DeployStage, Pipeline, PipelineProps, StoreRef, VpcPlacement
@@ -24,7 +26,13 @@ from stacks.tooling import ToolingStack
 
 class TargetStack(AccountStack):
     def __init__(
-        self, scope: Construct, account: Account, backend: S3BackendSettings | None = None, *, tooling: ToolingStack
+        self,
+        scope: Construct,
+        account: Account,
+        backend: S3BackendSettings | None = None,
+        *,
+        tooling: ToolingStack,
+        plan: Plan | None = None,
     ) -> None:
         super().__init__(scope, account.name, account, backend)
         self.network = Network(self, "network", network_props(self))
@@ -37,6 +45,33 @@ class TargetStack(AccountStack):
         self.pipelines: dict[str, Pipeline] = {}
         if account.delivery is not None:
             self._delivery(account.delivery, tooling)
+        self.push_deny: CodeCommitPushDeny | None = None
+        if plan is not None and plan.cut_over:
+            self._push_deny(plan)
+
+    def _push_deny(self, plan: Plan) -> None:
+        # From the committed plan (migration/<workspace>.yaml): GitLab is the source of
+        # the repositories with cut_over: true; migrate cut-over checks this policy.
+        self.push_deny = CodeCommitPushDeny(
+            self,
+            "codecommit-push-deny",
+            CodeCommitPushDenyProps(
+                namer=self.namer,
+                account_id=self.account.account_id,
+                region=plan.region,
+                partition=self.partition,
+                repositories=plan.cut_over,
+                roles=plan.push_deny.roles,
+                groups=plan.push_deny.groups,
+                users=plan.push_deny.users,
+            ),
+        )
+        TerraformOutput(
+            self,
+            "codecommit_push_deny_policy_arn",
+            value=self.push_deny.policy_arn,
+            description="Denies writes to the cut-over CodeCommit repositories (migration/*.yaml).",
+        )
 
     def _transit_attachment(self, tooling: ToolingStack) -> None:
         before: list[ITerraformDependable] = []

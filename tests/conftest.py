@@ -20,6 +20,7 @@ os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from config.loader import Environments, load_environments
+from config.migration import load_plans
 from tests.support.checkov import Finding, load_exceptions, scan
 from tests.support.terraform import Terraform, WorkspaceRun, remote_state_fixtures
 
@@ -65,7 +66,9 @@ def synthesis(environments: Environments, tmp_path_factory: pytest.TempPathFacto
     from stacks.app import build_app
 
     outdir = tmp_path_factory.mktemp("cdktf.out")
-    app, stacks = build_app(environments, str(outdir))
+    # As main.py does: the committed migration plans add the cut-over push deny.
+    plans = load_plans(ROOT / "migration", environments, display_root=ROOT).by_workspace
+    app, stacks = build_app(environments, str(outdir), plans=plans)
     app.synth()
     parsed = {
         name: json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text(encoding="utf-8")) for name in stacks

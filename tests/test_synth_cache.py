@@ -20,7 +20,7 @@ from tests.conftest import ROOT
 def tree(tmp_path: Path) -> Path:
     for name in INPUT_FILES:
         shutil.copy(ROOT / name, tmp_path / name)
-    for directory in (*INPUT_DIRS, "environments"):
+    for directory in (*INPUT_DIRS, "environments", "migration"):
         shutil.copytree(ROOT / directory, tmp_path / directory, ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
@@ -50,6 +50,7 @@ def synthesized(root: Path) -> Path:
         "stacks/base.py",
         "environments/staging.yaml",
         "environments/schema.json",
+        "migration/staging.yaml",
     ],
 )
 def test_changing_any_one_input_asks_for_a_new_synthesis(tree: Path, path: str) -> None:

@@ -274,3 +274,20 @@ def test_vpc_builds_reach_aws_services_through_endpoints(synthesis: Synthesis) -
     ]
     assert egress and all(r["from_port"] == 443 for r in egress)
     assert resources(synthesis.stacks["staging"], "aws_vpc_endpoint") == {}
+
+
+def test_cut_over_repositories_of_the_committed_plan_get_the_push_deny(synthesis: Synthesis) -> None:
+    # migration/staging.yaml: webapp has cut_over: true, api is still mirrored.
+    stack = synthesis.stacks["staging"]
+    deny = by_path(stack, "aws_iam_policy", "codecommit-push-deny/policy")
+    assert (deny["name"], deny["path"]) == ("gitlab-staging-codecommit-push-deny", "/codecommit-cut-over/")
+    (statement,) = policy(deny)["Statement"]
+    assert statement["Resource"] == "arn:aws:codecommit:ap-northeast-1:222222222222:webapp"
+    arn = ref(stack, "aws_iam_policy", "codecommit-push-deny/policy", "arn")
+    attachments = resources(stack, "aws_iam_role_policy_attachment").values()
+    attached = [a["role"] for a in attachments if a["policy_arn"] == arn]
+    assert attached == ["staging-developers"]
+    assert "codecommit_push_deny_policy_arn" in stack["output"]
+    # No plan for production: nothing denied there.
+    production = resources(synthesis.stacks["production"], "aws_iam_policy").values()
+    assert not [p for p in production if p["name"].endswith("codecommit-push-deny")]
