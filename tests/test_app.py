@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from config.loader import Environments
+from config.migration import load_plans
 from stacks.base import AWS_PROVIDER_VERSION, TERRAFORM_REQUIRED_VERSION
 from tests.conftest import ROOT, Synthesis
 
@@ -90,7 +91,9 @@ def test_deploy_order_bootstrap_tooling_targets_then_hub_routing(synthesis: Synt
 def test_synthesis_is_deterministic(synthesis: Synthesis, tmp_path: Path) -> None:
     from stacks.app import build_app
 
-    app, stacks = build_app(synthesis.environments, str(tmp_path))
+    # With the same inputs as the session synthesis, the committed migration plans included.
+    plans = load_plans(ROOT / "migration", synthesis.environments, display_root=ROOT).by_workspace
+    app, stacks = build_app(synthesis.environments, str(tmp_path), plans=plans)
     app.synth()
     for name in stacks:
         again = (tmp_path / "stacks" / name / "cdk.tf.json").read_text(encoding="utf-8")
