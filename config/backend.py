@@ -7,7 +7,6 @@ prefix here: workspace ``W`` keeps its state at ``<key>/W.tfstate``.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from pydantic import AfterValidator, Field, ValidationError, model_validator
 from config.errors import ConfigError, Problem
 from config.loader import problems_from_validation
 from config.model import Region, RoleArn, Strict, problem
+from config.reading import parse_json, read_text
 
 BACKEND_FILE = "backend.tf.json"
 COMMENT = "//"
@@ -129,12 +129,14 @@ class S3BackendSettings(Strict):
 
 def load_backend(path: Path, display: str = BACKEND_FILE) -> S3BackendSettings | None:
     """The settings in ``path``, ``None`` when it does not exist (local state)."""
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ConfigError([Problem(display, "", f"not valid JSON: {error}", "fix the JSON syntax")]) from None
+    text, problems = read_text(path, display)
+    data = None
+    if text is not None:
+        data, problems = parse_json(text, display)
+    if problems:
+        raise ConfigError(problems)
     top: dict[str, Any] = data if isinstance(data, dict) else {}
     terraform: dict[str, Any] = top["terraform"] if isinstance(top.get("terraform"), dict) else {}
     # main.py reads this file, Terraform never does: anything beside the backend would be ignored silently.

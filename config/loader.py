@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from config.checks import check_all
 from config.errors import ConfigError, Problem
 from config.model import Account
+from config.reading import display_path, parse_yaml, read_text
 from config.workspaces import account_workspace, hub_routing_workspace
 
 SCHEMA_FILE = "schema.json"
@@ -99,10 +99,12 @@ def _salvage(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
 
 
 def _read(path: Path, display: str) -> tuple[Any, list[Problem]]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        return None, [Problem(display, "", f"not valid YAML: {error}", "fix the YAML syntax")]
+    text, problems = read_text(path, display)
+    if text is None:
+        return None, problems
+    data, problems = parse_yaml(text, display)
+    if problems:
+        return None, problems
     if not isinstance(data, dict):
         return None, [Problem(display, "", "the file is not a mapping of settings", "start from an example file")]
     return data, []
@@ -114,13 +116,14 @@ def load_environments(directory: Path, display_root: Path | None = None) -> Envi
     accounts: dict[str, Account] = {}
     files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
     if not files:
-        raise ConfigError(
-            [Problem(str(directory), "", "no account files (*.yaml) found", "add one file per AWS account")]
-        )
+        where = display_path(directory, display_root)
+        if directory.exists() and not directory.is_dir():
+            raise ConfigError(
+                [Problem(where, "", "not a directory", "point --environments at the directory of account files")]
+            )
+        raise ConfigError([Problem(where, "", "no account files (*.yaml) found", "add one file per AWS account")])
     for path in files:
-        display = (
-            str(path.relative_to(display_root)) if display_root and path.is_relative_to(display_root) else str(path)
-        )
+        display = display_path(path, display_root)
         data, read_problems = _read(path, display)
         problems.extend(read_problems)
         if data is None:
