@@ -13,6 +13,7 @@ from itertools import combinations
 from config.errors import Problem
 from config.gitlab_checks import check_gitlab
 from config.model import SMALLEST_SUBNET_PREFIX, Account
+from config.name_checks import check_names
 from config.network_checks import check_network
 from config.operations import check_operations
 from config.pipelines import check_delivery
@@ -27,7 +28,15 @@ def check_all(accounts: Loaded, all_read: bool = True) -> list[Problem]:
     that field already has its problem reported."""
     problems: list[Problem] = []
     for path, account in accounts.items():
-        for rule in (_network, _deploy_role, _hostname_by_role, check_delivery, check_gitlab, check_operations):
+        for rule in (
+            _network,
+            _deploy_role,
+            _hostname_by_role,
+            check_delivery,
+            check_gitlab,
+            check_operations,
+            check_names,
+        ):
             try:
                 problems.extend(rule(path, account))
             except AttributeError:
