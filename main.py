@@ -23,6 +23,7 @@ from pathlib import Path
 from config.backend import BACKEND_FILE, S3BackendSettings, load_backend
 from config.errors import ConfigError, Problem
 from config.loader import SCHEMA_FILE, Environments, json_schema, load_environments
+from config.reading import display_path
 from config.state import check_state
 
 ROOT = Path(__file__).resolve().parent
@@ -152,12 +153,12 @@ def load(environments_dir: Path, backend_file: Path) -> tuple[Environments, S3Ba
     except ConfigError as error:
         problems += error.problems
     try:
-        display = backend_file.relative_to(Path.cwd()) if backend_file.is_relative_to(Path.cwd()) else backend_file
-        backend = load_backend(backend_file, display=str(display))
+        display = display_path(backend_file)
+        backend = load_backend(backend_file, display=display)
     except ConfigError as error:
         problems += error.problems
     if not problems and environments is not None:
-        problems += check_state(environments, backend, str(display))
+        problems += check_state(environments, backend, display)
     if problems or environments is None:
         raise ConfigError(problems)
     return environments, backend

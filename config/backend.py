@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
+from config.arn_checks import arn_partition_problem
 from config.errors import ConfigError, Problem
 from config.loader import problems_from_validation
 from config.model import Region, RoleArn, Strict, problem
@@ -172,10 +173,42 @@ def load_backend(path: Path, display: str = BACKEND_FILE) -> S3BackendSettings |
         # Syntax", Comment Properties); backend.tf.json.example explains itself with one.
         s3 = {name: value for name, value in s3.items() if name != COMMENT}
     try:
-        return S3BackendSettings.model_validate(s3)
+        settings = S3BackendSettings.model_validate(s3)
     except ValidationError as error:
         prefixed = [
             Problem(p.file, f"terraform.backend.s3.{p.field}".rstrip("."), p.message, p.hint)
             for p in problems_from_validation(display, error, reference="backend.tf.json.example and the README")
         ]
         raise ConfigError(prefixed) from None
+    problems = _arn_problems(settings, display)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _arn_problems(settings: S3BackendSettings, display: str) -> list[Problem]:
+    """The state key must be in the bucket's region and partition ("Specifying server-side
+    encryption with AWS KMS", Amazon S3 User Guide: the key and the bucket share a region)."""
+    field = "terraform.backend.s3."
+    found = []
+    arns = {"kms_key_id": settings.kms_key_id}
+    if settings.assume_role is not None:
+        arns["assume_role.role_arn"] = settings.assume_role.role_arn
+    for name, arn in arns.items():
+        if arn is None:
+            continue
+        wrong = arn_partition_problem(display, field + name, arn, settings.region)
+        if wrong is not None:
+            found.append(wrong)
+    key_region = settings.kms_key_id.split(":")[3] if settings.kms_key_id else settings.region
+    if not found and key_region != settings.region:
+        found.append(
+            Problem(
+                display,
+                field + "kms_key_id",
+                f"the key is in {key_region}, but the state bucket is in {settings.region}",
+                "S3 encrypts with a KMS key of the bucket's own region; use the key the bootstrap workspace "
+                "creates there",
+            )
+        )
+    return found

@@ -10,6 +10,7 @@ import ipaddress
 from collections.abc import Iterator, Mapping
 from itertools import combinations
 
+from config.arn_checks import check_arns
 from config.errors import Problem
 from config.gitlab_checks import check_gitlab
 from config.model import SMALLEST_SUBNET_PREFIX, Account
@@ -36,6 +37,7 @@ def check_all(accounts: Loaded, all_read: bool = True) -> list[Problem]:
             check_gitlab,
             check_operations,
             check_names,
+            check_arns,
         ):
             try:
                 problems.extend(rule(path, account))

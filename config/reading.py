@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -223,10 +224,5 @@ def parse_json(text: str, display: str) -> tuple[Any, list[Problem]]:
 
 
 def display_path(path: Path, root: Path | None = None) -> str:
-    """``path`` relative to ``root`` (default: the current directory) when inside it."""
-    base = root if root is not None else Path.cwd()
-    absolute = path if path.is_absolute() else Path.cwd() / path
-    try:
-        return str(absolute.relative_to(base))
-    except ValueError:
-        return str(path)
+    """``path`` as the user would type it from ``root`` (default: the current directory)."""
+    return os.path.relpath(path, root if root is not None else Path.cwd())
