@@ -60,6 +60,24 @@ def inputs_digest(root: Path, environments_dir: Path, backend_file: Path) -> str
     return digest.hexdigest()
 
 
+def write_schema(environments_dir: Path) -> int:
+    """Write ``schema.json`` for editors; a directory that cannot take it is one problem."""
+    target = environments_dir / SCHEMA_FILE
+    try:
+        target.write_text(json_schema(), encoding="utf-8")
+    except OSError as error:
+        problem = Problem(
+            display_path(target),
+            "",
+            f"cannot be written: {error.strerror}",
+            "point --environments at the directory of account files",
+        )
+        print(ConfigError([problem]), file=sys.stderr)
+        return 2
+    print(f"wrote {target}")
+    return 0
+
+
 def up_to_date(outdir: Path, digest: str) -> str | None:
     """Why ``outdir`` must be synthesized again, or None when it matches ``digest``."""
     try:
@@ -112,9 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if reason is None else 1
 
     if args.write_schema:
-        (args.environments / SCHEMA_FILE).write_text(json_schema(), encoding="utf-8")
-        print(f"wrote {args.environments / SCHEMA_FILE}")
-        return 0
+        return write_schema(args.environments)
     try:
         environments, backend = load(args.environments, args.backend)
     except ConfigError as error:

@@ -212,3 +212,12 @@ def test_duplicate_keys_are_refused_at_every_level(workdir: Path, capsys: pytest
         "- environments/staging.yaml: delivery.pipelines.webapp.build.buildspec: 'buildspec' is set twice, "
         f"on lines 14 and 14; {last}{hint}"
     ) in err
+
+
+def test_write_schema_into_a_missing_directory(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main.main(["--environments", "missing", "--write-schema"]) == 2
+    assert capsys.readouterr().err == (
+        "1 configuration problem found:\n"
+        "- missing/schema.json: cannot be written: No such file or directory\n"
+        "    hint: point --environments at the directory of account files\n"
+    )
