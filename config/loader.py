@@ -61,8 +61,10 @@ def _hint(item: Mapping[str, Any]) -> str:
         return str(context["hint"])
     kind, given = item["type"], item.get("input")
     if kind == "string_type" and isinstance(given, int | float):
-        shown = str(given).lower() if isinstance(given, bool) else str(given)
-        return f'quote it, e.g. "{shown}": YAML reads {shown} unquoted as a {type(given).__name__}, not text'
+        what = f"the boolean {str(given).lower()}" if isinstance(given, bool) else f"the number {given}"
+        return f"put it in quotes: unquoted, YAML reads it as {what}, not as text"
+    if given is None and kind.endswith("_type"):
+        return "write a value, or remove the key: YAML reads an empty value (or null) as nothing"
     if kind == "string_pattern_mismatch":
         pattern = str(context.get("pattern", ""))
         return PATTERN_HINTS.get(pattern, f"write a value matching {pattern}")
@@ -91,6 +93,8 @@ class Environments:
 def _field(location: tuple[int | str, ...]) -> str:
     text = ""
     for part in location:
+        if part == "[key]":  # pydantic's marker of a mapping key: the key itself is shown already
+            continue
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 

@@ -209,7 +209,21 @@ def test_unquoted_number_where_text_is_expected_says_to_quote_it(tmp_path: Path)
 
     assert _tooling(tmp_path, change) == [
         "environments/tooling.yaml: tags.CostCenter: Input should be a valid string\n"
-        '    hint: quote it, e.g. "1234": YAML reads 1234 unquoted as a int, not text'
+        "    hint: put it in quotes: unquoted, YAML reads it as the number 1234, not as text"
+    ]
+
+
+def test_unquoted_boolean_key_and_null_where_text_is_expected(tmp_path: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        data["tags"] = {"Flag": True, 2024: "x", "Owner": None}
+
+    assert _tooling(tmp_path, change) == [
+        "environments/tooling.yaml: tags.Flag: Input should be a valid string\n"
+        "    hint: put it in quotes: unquoted, YAML reads it as the boolean true, not as text",
+        "environments/tooling.yaml: tags.Owner: Input should be a valid string\n"
+        "    hint: write a value, or remove the key: YAML reads an empty value (or null) as nothing",
+        "environments/tooling.yaml: tags[2024]: Input should be a valid string\n"
+        "    hint: put it in quotes: unquoted, YAML reads it as the number 2024, not as text",
     ]
 
 
