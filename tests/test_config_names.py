@@ -190,12 +190,18 @@ def test_extreme_names_synthesize_and_validate(tmp_path: Path) -> None:
     parsed = {name: json.loads((out / "stacks" / name / "cdk.tf.json").read_text(encoding="utf-8")) for name in stacks}
     for name, stack in parsed.items():
         assert all(violations(kind, value) == [] for kind, value in _names(stack)), name
+    # validate is where the provider checks literal names (length, charset, reserved
+    # prefixes); init and validate only, as a plan adds nothing about names.
     terraform = Terraform(tmp_path / ".config")
     for name in stacks:
         if name.endswith("-hub-routing"):
             continue  # tags and route tables only: no physical names
-        run = terraform.check_workspace(
-            name, out / "stacks" / name, tmp_path, remote_state_fixtures(parsed[name], parsed)
-        )
-        assert run.steps[1].command == "validate", run.report()
-        assert run.steps[1].returncode == 0, run.report()
+        directory = tmp_path / "validate" / name
+        shutil.copytree(out / "stacks" / name, directory)
+        for file_name, content in remote_state_fixtures(parsed[name], parsed).items():
+            (directory / file_name).write_text(json.dumps(content), encoding="utf-8")
+        for step in (
+            terraform.run(directory, "init", "-input=false", "-backend=false"),
+            terraform.run(directory, "validate"),
+        ):
+            assert step.returncode == 0, f"{name}: terraform {step.command}\n{step.output}"
