@@ -17,6 +17,7 @@ from config.arn_checks import arn_partition_problem
 from config.errors import ConfigError, Problem
 from config.loader import problems_from_validation
 from config.model import Region, RoleArn, Strict, problem
+from config.naming_rules import LIMITS
 from config.reading import parse_json, read_text
 
 BACKEND_FILE = "backend.tf.json"
@@ -31,6 +32,18 @@ def _bucket(value: str) -> str:
             "'{value}' is not a valid S3 bucket name",
             "3 to 63 lowercase letters, digits, dots and dashes, starting and ending with a letter or digit",
             value=value,
+        )
+    s3 = LIMITS["s3_bucket"]
+    reserved = [p for p in s3.reserved_prefixes if value.startswith(p)]
+    reserved += [x for x in s3.reserved_suffixes if value.endswith(x)]
+    if reserved:
+        raise problem(
+            "bucket_reserved",
+            "'{value}' uses '{reserved}', which S3 reserves for its own names",
+            f"S3 refuses bucket names starting with {', '.join(s3.reserved_prefixes)} "
+            f"or ending with {', '.join(s3.reserved_suffixes)}; choose another name",
+            value=value,
+            reserved=reserved[0],
         )
     return value
 

@@ -19,9 +19,7 @@ from dataclasses import dataclass
 from config.errors import Problem
 from config.model import Account
 from config.naming_rules import LIMITS, compose, violations
-
-# The bootstrap workspace's namer workspace (config.state.NAMER_WORKSPACE).
-STATE_NAMER_WORKSPACE = "tfstate"
+from config.workspaces import STATE_NAMER_WORKSPACE
 
 LABELS = {
     "lb": "load balancer",

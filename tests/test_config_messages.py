@@ -242,3 +242,19 @@ def test_paths_in_messages_are_relative_to_the_current_directory(
     assert "- ../project/environments/staging.yaml: account_id:" in err
     assert "- ../project/backend.tf.json: not valid JSON" in err
     assert str(tmp_path) not in err
+
+
+def test_state_bucket_with_a_reserved_suffix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "environments")
+    backend = json.loads(json.dumps(BACKEND))
+    backend["terraform"]["backend"]["s3"]["bucket"] = "team-state-s3alias"
+    (tmp_path / "backend.tf.json").write_text(json.dumps(backend), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main.main(["--check", "--environments", "environments", "--backend", "backend.tf.json"]) == 2
+    assert (
+        "- backend.tf.json: terraform.backend.s3.bucket: 'team-state-s3alias' uses '-s3alias', which S3 reserves "
+        "for its own names\n    hint: S3 refuses bucket names starting with xn--, sthree-, amzn-s3-demo- or ending "
+        "with -s3alias, --ol-s3, .mrap, --x-s3, --table-s3; choose another name\n"
+    ) in capsys.readouterr().err
