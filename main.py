@@ -24,6 +24,7 @@ from config.backend import BACKEND_FILE, S3BackendSettings, load_backend
 from config.errors import ConfigError, Problem
 from config.loader import SCHEMA_FILE, Environments, json_schema, load_environments
 from config.migration import load_plans
+from config.reading import display_path
 from config.state import check_state
 
 ROOT = Path(__file__).resolve().parent
@@ -62,6 +63,24 @@ def inputs_digest(root: Path, environments_dir: Path, backend_file: Path) -> str
         add(f"{MIGRATION_DIR}/{path.name}", path)
     add("backend.tf.json", backend_file)
     return digest.hexdigest()
+
+
+def write_schema(environments_dir: Path) -> int:
+    """Write ``schema.json`` for editors; a directory that cannot take it is one problem."""
+    target = environments_dir / SCHEMA_FILE
+    try:
+        target.write_text(json_schema(), encoding="utf-8")
+    except OSError as error:
+        problem = Problem(
+            display_path(target),
+            "",
+            f"cannot be written: {error.strerror}",
+            "point --environments at the directory of account files",
+        )
+        print(ConfigError([problem]), file=sys.stderr)
+        return 2
+    print(f"wrote {target}")
+    return 0
 
 
 def up_to_date(outdir: Path, digest: str) -> str | None:
@@ -122,9 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if reason is None else 1
 
     if args.write_schema:
-        (args.environments / SCHEMA_FILE).write_text(json_schema(), encoding="utf-8")
-        print(f"wrote {args.environments / SCHEMA_FILE}")
-        return 0
+        return write_schema(args.environments)
     try:
         environments, backend = load(args.environments, args.backend)
         plans = load_plans(args.migration, environments, display_root=Path.cwd()).by_workspace
@@ -164,12 +181,12 @@ def load(environments_dir: Path, backend_file: Path) -> tuple[Environments, S3Ba
     except ConfigError as error:
         problems += error.problems
     try:
-        display = backend_file.relative_to(Path.cwd()) if backend_file.is_relative_to(Path.cwd()) else backend_file
-        backend = load_backend(backend_file, display=str(display))
+        display = display_path(backend_file)
+        backend = load_backend(backend_file, display=display)
     except ConfigError as error:
         problems += error.problems
     if not problems and environments is not None:
-        problems += check_state(environments, backend, str(display))
+        problems += check_state(environments, backend, display)
     if problems or environments is None:
         raise ConfigError(problems)
     return environments, backend

@@ -11,6 +11,9 @@ from pathlib import Path
 
 # The state backend; local state, applied before anything else (stacks/bootstrap.py).
 BOOTSTRAP_WORKSPACE = "bootstrap"
+# The namer workspace of the state resources (gitlab-tfstate-<account>-<region>);
+# not a Terraform workspace: they belong to the bootstrap workspace.
+STATE_NAMER_WORKSPACE = "tfstate"
 # The tooling account's second workspace: Transit Gateway route-table associations
 # and propagations of the targets' attachments (stacks/hub_routing.py).
 HUB_ROUTING_SUFFIX = "hub-routing"
