@@ -17,7 +17,7 @@ def build_app(
     environments: Environments, outdir: str, backend: S3BackendSettings | None = None
 ) -> tuple[App, dict[str, AccountStack]]:
     """The app and its stacks keyed by workspace name, in deploy order: tooling, the
-    targets, then the tooling account's hub routing (stack dependencies say the same,
+    targets, the tooling account's hub routing, then its GitLab workspace when configured (stack dependencies say the same,
     so ``cdktf deploy '*'`` keeps this order)."""
     app = App(outdir=outdir)
     stacks: dict[str, AccountStack] = {}
@@ -29,6 +29,11 @@ def build_app(
     stacks.update(targets)
     hub_routing = HubRoutingStack(app, tooling, targets, backend)
     stacks[hub_routing.workspace] = hub_routing
+    if environments.gitlab_access is not None:
+        from stacks.gitlab_access import GitLabAccessStack  # only loads the gitlab bindings when used
+
+        gitlab = GitLabAccessStack(app, tooling, environments.gitlab_access, backend)
+        stacks[gitlab.workspace] = gitlab
     # Built last (every workspace is made to depend on it), deployed first.
     bootstrap = BootstrapStack(app, environments, backend)
     return app, {bootstrap.workspace: bootstrap, **stacks}
