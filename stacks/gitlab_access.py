@@ -17,7 +17,6 @@ from config.codeconnections_regions import webhook_endpoint_hostname
 from config.gitlab_access import GitLabAccess
 from config.workspaces import gitlab_workspace
 from stacks.base import AccountStack
-from stacks.tooling import ToolingStack
 
 
 def _key(path: str) -> str:
@@ -29,7 +28,7 @@ class GitLabAccessStack(AccountStack):
     def __init__(
         self,
         scope: Construct,
-        tooling: ToolingStack,
+        tooling: AccountStack,
         access: GitLabAccess,
         backend: S3BackendSettings | None = None,
     ) -> None:
