@@ -22,7 +22,9 @@ from pathlib import Path
 
 from config.backend import BACKEND_FILE, S3BackendSettings, load_backend
 from config.errors import ConfigError, Problem
+from config.gitlab_access import check_against_plans
 from config.loader import SCHEMA_FILE, Environments, json_schema, load_environments
+from config.migration import PLAN_DIR, load_plans
 from config.state import check_state
 
 ROOT = Path(__file__).resolve().parent
@@ -111,8 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if reason is None else 1
 
     if args.write_schema:
+        from config import gitlab_access
+
         (args.environments / SCHEMA_FILE).write_text(json_schema(), encoding="utf-8")
         print(f"wrote {args.environments / SCHEMA_FILE}")
+        (args.environments / gitlab_access.SCHEMA_FILE).write_text(gitlab_access.json_schema(), encoding="utf-8")
+        print(f"wrote {args.environments / gitlab_access.SCHEMA_FILE}")
         return 0
     try:
         environments, backend = load(args.environments, args.backend)
@@ -158,9 +164,25 @@ def load(environments_dir: Path, backend_file: Path) -> tuple[Environments, S3Ba
         problems += error.problems
     if not problems and environments is not None:
         problems += check_state(environments, backend, str(display))
+        problems += _check_migration_paths(environments, environments_dir.parent / PLAN_DIR)
     if problems or environments is None:
         raise ConfigError(problems)
     return environments, backend
+
+
+def _check_migration_paths(environments: Environments, plan_dir: Path) -> list[Problem]:
+    """environments/gitlab.yaml and migration/*.yaml agree on the GitLab projects, where both exist."""
+    if environments.gitlab_access is None or not any(plan_dir.glob("*.yaml")):
+        return []
+    try:
+        plans = load_plans(plan_dir, environments, display_root=Path.cwd())
+    except ConfigError as error:
+        return error.problems
+    paths = {
+        plans.files[workspace]: [repo.gitlab for repo in plan.repositories.values() if repo.migrate]
+        for workspace, plan in plans.by_workspace.items()
+    }
+    return list(check_against_plans(environments.gitlab_access, environments.gitlab_access_file, paths))
 
 
 if __name__ == "__main__":

@@ -163,7 +163,8 @@ def _access_needs(accounts: Mapping[str, Account], display: str) -> list[Problem
         return []  # reported by the account checks
     path, account = tooling[0]
     problems = []
-    if "gitlab_hostname" in account.__dict__ and account.gitlab_hostname is None:
+    # With a gitlab: section the account checks already require the host name.
+    if "gitlab_hostname" in account.__dict__ and account.gitlab_hostname is None and not account.__dict__.get("gitlab"):
         problems.append(
             Problem(
                 path,
