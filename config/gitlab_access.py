@@ -137,7 +137,7 @@ class Instance(Strict):
     session_expire_minutes: int = Field(
         480, ge=1, le=43200, description="Web session lifetime (session_expire_delay, minutes)."
     )
-    default_branch_protection: DefaultBranchProtection = Field(default_factory=DefaultBranchProtection)  # type: ignore[arg-type]
+    default_branch_protection: DefaultBranchProtection = Field(default_factory=DefaultBranchProtection)
     outbound_allowlist: tuple[str, ...] = Field(
         (),
         description="Extra host names GitLab may call inside the network, beside the CodeConnections webhook "
@@ -152,8 +152,9 @@ class ServiceUser(Strict):
     name: str = Field("AWS CodeConnections", description="Display name.")
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="A mailbox the platform team reads.")
     memberships: dict[str, Role] = Field(
-        default_factory=dict, description="Group full path -> its role there (CodeConnections needs at least "
-        "maintainer on the groups whose projects it registers webhooks for)."
+        default_factory=dict,
+        description="Group full path -> its role there (CodeConnections needs at least "
+        "maintainer on the groups whose projects it registers webhooks for).",
     )
 
 
@@ -193,56 +194,8 @@ def check_access(access: GitLabAccess, display: str) -> Iterator[Problem]:
     groups = access.groups()
     lowered = {g.lower(): g for g in groups}
     for path, group in groups.items():
-        where = _field(path)
-        roles: dict[str, str] = {}
-        for role, users in group.members.items():
-            for user in users:
-                key = user.lower()  # GitLab user names are case-insensitive
-                if key in roles:
-                    yield Problem(
-                        display,
-                        f"{where}.members.{role}",
-                        f"'{user}' is also a {roles[key]} of {path}"
-                        if roles[key] != role
-                        else f"'{user}' is listed twice",
-                        "give each user one role per group; the higher role already includes the lower",
-                    )
-                roles.setdefault(key, role)
-                if key == access.service_user.username.lower():
-                    yield Problem(
-                        display,
-                        f"{where}.members.{role}",
-                        f"'{user}' is the CodeConnections service user",
-                        "set its roles under service_user.memberships",
-                    )
-        for other in group.access_to:
-            if other.lower() not in lowered:
-                yield Problem(
-                    display,
-                    f"{where}.access_to.{other}",
-                    f"'{other}' is not a group of this file",
-                    "write the full path of a system or subgroup, e.g. " + ", ".join(list(groups)[:3]),
-                )
-            elif lowered[other.lower()] == path:
-                yield Problem(display, f"{where}.access_to.{other}", "a group shared with itself", "remove it")
-        for name, project in group.projects.items():
-            merged = {**group.protected_branches, **project.protected_branches}
-            rule = merged.get(project.default_branch)
-            if rule is not None and rule.allow_force_push:
-                yield Problem(
-                    display,
-                    f"{where}.{'projects.' + name + '.' if project.default_branch in project.protected_branches else ''}"
-                    f"protected_branches.{project.default_branch}.allow_force_push",
-                    f"force push allowed on {project.default_branch}, the default branch of {path}/{name}",
-                    "set allow_force_push: false; a rewritten default branch loses reviewed history",
-                )
-            if name.lower() in {s.lower() for s in group.subgroups}:
-                yield Problem(
-                    display,
-                    f"{where}.projects.{name}",
-                    f"'{name}' is also a subgroup of {path}",
-                    "a project and a subgroup of one group need different paths",
-                )
+        yield from _check_members(access, path, group, display)
+        yield from _check_group(groups, path, group, display)
     for other in access.service_user.memberships:
         if other.lower() not in lowered:
             yield Problem(
@@ -251,6 +204,66 @@ def check_access(access: GitLabAccess, display: str) -> Iterator[Problem]:
                 f"'{other}' is not a group of this file",
                 "write the full path of a system or subgroup",
             )
+
+
+def _check_members(access: GitLabAccess, path: str, group: Group, display: str) -> Iterator[Problem]:
+    where = _field(path)
+    roles: dict[str, str] = {}
+    for role, users in group.members.items():
+        for user in users:
+            key = user.lower()  # GitLab user names are case-insensitive
+            if key in roles:
+                yield Problem(
+                    display,
+                    f"{where}.members.{role}",
+                    f"'{user}' is also a {roles[key]} of {path}" if roles[key] != role else f"'{user}' is listed twice",
+                    "give each user one role per group; the higher role already includes the lower",
+                )
+            roles.setdefault(key, role)
+            if key == access.service_user.username.lower():
+                yield Problem(
+                    display,
+                    f"{where}.members.{role}",
+                    f"'{user}' is the CodeConnections service user",
+                    "set its roles under service_user.memberships",
+                )
+
+
+def _check_group(groups: Mapping[str, Group], path: str, group: Group, display: str) -> Iterator[Problem]:
+    where = _field(path)
+    lowered = {g.lower(): g for g in groups}
+    for other in group.access_to:
+        if other.lower() not in lowered:
+            yield Problem(
+                display,
+                f"{where}.access_to.{other}",
+                f"'{other}' is not a group of this file",
+                "write the full path of a system or subgroup, e.g. " + ", ".join(list(groups)[:3]),
+            )
+        elif lowered[other.lower()] == path:
+            yield Problem(display, f"{where}.access_to.{other}", "a group shared with itself", "remove it")
+    for name, project in group.projects.items():
+        merged = {**group.protected_branches, **project.protected_branches}
+        rule = merged.get(project.default_branch)
+        if rule is not None and rule.allow_force_push:
+            yield Problem(
+                display,
+                f"{where}.{_rule_owner(name, project)}protected_branches.{project.default_branch}.allow_force_push",
+                f"force push allowed on {project.default_branch}, the default branch of {path}/{name}",
+                "set allow_force_push: false; a rewritten default branch loses reviewed history",
+            )
+        if name.lower() in {s.lower() for s in group.subgroups}:
+            yield Problem(
+                display,
+                f"{where}.projects.{name}",
+                f"'{name}' is also a subgroup of {path}",
+                "a project and a subgroup of one group need different paths",
+            )
+
+
+def _rule_owner(name: str, project: Project) -> str:
+    """Where the default branch's rule is written: the project's own list, or its group's."""
+    return f"projects.{name}." if project.default_branch in project.protected_branches else ""
 
 
 def check_against_plans(access: GitLabAccess, display: str, plans: Mapping[str, list[str]]) -> Iterator[Problem]:

@@ -73,8 +73,6 @@ class GitLabProject(Construct):
             for name, rule in sorted(rules.items())
         }
         self.tags = {
-            name: TagProtection(
-                self, f"tag-{_key(name)}", project=self.project.id, tag=name, create_access_level=level
-            )
+            name: TagProtection(self, f"tag-{_key(name)}", project=self.project.id, tag=name, create_access_level=level)
             for name, level in sorted(props.protected_tags.items())
         }

@@ -17,8 +17,8 @@ def build_app(
     environments: Environments, outdir: str, backend: S3BackendSettings | None = None
 ) -> tuple[App, dict[str, AccountStack]]:
     """The app and its stacks keyed by workspace name, in deploy order: tooling, the
-    targets, the tooling account's hub routing, then its GitLab workspace when configured (stack dependencies say the same,
-    so ``cdktf deploy '*'`` keeps this order)."""
+    targets, the tooling account's hub routing, then its GitLab workspace when configured
+    (stack dependencies say the same, so ``cdktf deploy '*'`` keeps this order)."""
     app = App(outdir=outdir)
     stacks: dict[str, AccountStack] = {}
     tooling = ToolingStack(app, environments.tooling, backend, targets=environments.targets)

@@ -84,7 +84,9 @@ class GitLabAccessStack(AccountStack):
                     description=group.description,
                     parent_id=self.groups[parent].group.id if parent else None,
                     members={
-                        user: (role, self.users[user].user_id) for role, users in group.members.items() for user in users
+                        user: (role, self.users[user].user_id)
+                        for role, users in group.members.items()
+                        for user in users
                     },
                 ),
             )
@@ -116,7 +118,8 @@ class GitLabAccessStack(AccountStack):
                     description=project.description,
                     default_branch=project.default_branch,
                     protected_branches={
-                        name: BranchRule(rule.push, rule.merge, rule.allow_force_push) for name, rule in branches.items()
+                        name: BranchRule(rule.push, rule.merge, rule.allow_force_push)
+                        for name, rule in branches.items()
                     },
                     protected_tags={name: rule.create for name, rule in tags.items()},
                 ),

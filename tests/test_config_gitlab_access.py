@@ -98,7 +98,8 @@ def test_every_problem_at_once_with_field_and_hint(tmp_path: Path) -> None:
     ("old", "new", "field", "message"),
     [
         ("email: cc@example.com", "email: nobody", "service_user.email", "String should match pattern"),
-        ("      developer: [bob]", "      developper: [bob]", "systems.payments.members.developper.[key]", "Input should be 'guest'"),
+        ("      developer: [bob]", "      developper: [bob]", "systems.payments.members.developper.[key]",
+         "Input should be 'guest'"),
         ("    projects:\n      api: {}", "    projects:\n      api.git: {}", "systems.payments.projects.api.git.[key]",
          "'api.git' is not a valid GitLab path or user name"),
         ("service_user:", "instance: {signup_enabled: true}\nservice_user:", "instance.signup_enabled",

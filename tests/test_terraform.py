@@ -113,7 +113,6 @@ def test_unavailable_providers_follow_the_mirror(tmp_path: Path) -> None:
     assert '"registry.terraform.io/gitlabhq/gitlab"' not in cli_config(mirror)
     (mirror / "registry.terraform.io/gitlabhq/gitlab/18.6.1").mkdir(parents=True)
     assert unavailable_providers(stack, mirror) == []
-    assert (
-        'include = ["registry.terraform.io/hashicorp/aws", "registry.terraform.io/gitlabhq/gitlab"]'
-        in cli_config(mirror)
+    assert 'include = ["registry.terraform.io/hashicorp/aws", "registry.terraform.io/gitlabhq/gitlab"]' in cli_config(
+        mirror
     )

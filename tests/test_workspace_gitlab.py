@@ -50,11 +50,15 @@ def memberships(stack: dict[str, Any]) -> set[tuple[str, str, str]]:
 
 
 def test_only_the_gitlab_provider_and_after_tooling(stack: dict[str, Any], synthesis: Synthesis) -> None:
-    assert stack["provider"] == {"gitlab": [{"base_url": "https://gitlab.example.com/api/v4/", "early_auth_check": True}]}
+    assert stack["provider"] == {
+        "gitlab": [{"base_url": "https://gitlab.example.com/api/v4/", "early_auth_check": True}]
+    }
     assert "token" not in stack["provider"]["gitlab"][0]  # GITLAB_TOKEN from the environment
     assert set(stack["terraform"]["required_providers"]) == {"gitlab"}
     assert stack["terraform"]["required_providers"]["gitlab"]["source"] == "gitlabhq/gitlab"
-    assert all("gitlab" not in s["terraform"]["required_providers"] for n, s in synthesis.stacks.items() if n != WORKSPACE)
+    assert all(
+        "gitlab" not in s["terraform"]["required_providers"] for n, s in synthesis.stacks.items() if n != WORKSPACE
+    )
     manifest = (synthesis.outdir / "manifest.json").read_text(encoding="utf-8")
     assert '"tooling"' in manifest
     import json

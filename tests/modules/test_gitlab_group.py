@@ -12,7 +12,11 @@ from tests.support.synth import by_path, only, resources, synth_stack
 
 def group(**overrides: Any) -> dict[str, Any]:
     scope = TerraformStack(Testing.app(), "test")
-    props = {"path": "payments", "name": "Payments", "members": {"alice": ("maintainer", "7"), "bob": ("developer", "8")}}
+    props = {
+        "path": "payments",
+        "name": "Payments",
+        "members": {"alice": ("maintainer", "7"), "bob": ("developer", "8")},
+    }
     GitLabGroup(scope, "payments", GitLabGroupProps(**{**props, **overrides}))
     return synth_stack(scope)
 
@@ -28,7 +32,9 @@ def test_a_private_top_level_group_kept_from_destruction() -> None:
 
 
 def test_a_subgroup_names_its_parent() -> None:
-    assert only(group(parent_id="42"), "gitlab_group")["parent_id"] == "42"  # a reference to the parent's id in the workspace
+    assert (
+        only(group(parent_id="42"), "gitlab_group")["parent_id"] == "42"
+    )  # a reference to the parent's id in the workspace
 
 
 def test_one_membership_per_user_keyed_by_user_name() -> None:

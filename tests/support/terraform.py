@@ -107,9 +107,7 @@ def unavailable_providers(stack: Mapping[str, object], mirror: Path | None) -> l
     mirror everything comes from the registry, and nothing is known to be missing."""
     if mirror is None:
         return []
-    return [
-        source for source in required_providers(stack) if source != PROVIDER and not (mirror / source).is_dir()
-    ]
+    return [source for source in required_providers(stack) if source != PROVIDER and not (mirror / source).is_dir()]
 
 
 def offline_override(stack: Mapping[str, object], state_path: Path) -> dict[str, object]:
