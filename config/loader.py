@@ -11,7 +11,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from config.checks import check_all
+from config.codeconnections_regions import gitlab_self_managed_available, unavailable_reason
 from config.errors import ConfigError, Problem
+from config.gitlab_access import ACCESS_FILE, GitLabAccess, check_access, read_yaml
+from config.gitlab_access import REFERENCE as ACCESS_REFERENCE
 from config.model import Account
 from config.reading import display_path, parse_yaml, read_text
 from config.workspaces import account_workspace, hub_routing_workspace
@@ -78,6 +81,8 @@ class Environments:
     tooling: Account
     targets: Mapping[str, Account]
     files: Mapping[str, str]  # workspace -> file path, for messages
+    gitlab_access: GitLabAccess | None = None  # environments/gitlab.yaml, when present
+    gitlab_access_file: str = ACCESS_FILE
 
     @property
     def accounts(self) -> dict[str, Account]:
@@ -159,7 +164,8 @@ def load_environments(directory: Path, display_root: Path | None = None) -> Envi
     """Read ``*.yaml`` in ``directory``; raise ``ConfigError`` listing every problem."""
     problems: list[Problem] = []
     accounts: dict[str, Account] = {}
-    files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+    # gitlab.yaml configures GitLab itself (config.gitlab_access), not an account.
+    files = [p for p in sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml")) if p.name != ACCESS_FILE]
     if not files:
         where = display_path(directory, display_root)
         if directory.exists() and not directory.is_dir():
@@ -180,12 +186,67 @@ def load_environments(directory: Path, display_root: Path | None = None) -> Envi
             problems.extend(problems_from_validation(display, error))
             accounts[display] = _salvage(Account, data)  # type: ignore[assignment]
     problems.extend(check_all(accounts, all_read=len(accounts) == len(files)))
+    access_path = directory / ACCESS_FILE
+    access_display = _display(access_path, display_root)
+    access = _load_access(access_path, access_display, problems) if access_path.is_file() else None
+    if access is not None:
+        problems.extend(_access_needs(accounts, access_display))
     if problems:
         raise ConfigError(problems)
     assert all(isinstance(a, Account) for a in accounts.values())
     tooling = next(a for a in accounts.values() if a.role == "tooling")
     targets = {a.name: a for a in sorted(accounts.values(), key=lambda a: a.name) if a.role == "target"}
-    return Environments(tooling, targets, {a.name: path for path, a in accounts.items()})
+    return Environments(tooling, targets, {a.name: path for path, a in accounts.items()}, access, access_display)
+
+
+def _display(path: Path, display_root: Path | None) -> str:
+    return str(path.relative_to(display_root)) if display_root and path.is_relative_to(display_root) else str(path)
+
+
+def _access_needs(accounts: Mapping[str, Account], display: str) -> list[Problem]:
+    """What the GitLab workspace needs from the tooling account: the API's host name, and a
+    region where CodeConnections has a webhook endpoint (the allowlist entry)."""
+    tooling = [(path, a) for path, a in accounts.items() if getattr(a, "role", None) == "tooling"]
+    if len(tooling) != 1:
+        return []  # reported by the account checks
+    path, account = tooling[0]
+    problems = []
+    # With a gitlab: section the account checks already require the host name.
+    if "gitlab_hostname" in account.__dict__ and account.gitlab_hostname is None and not account.__dict__.get("gitlab"):
+        problems.append(
+            Problem(
+                path,
+                "gitlab_hostname",
+                f"{display} configures GitLab, but the tooling account names no GitLab host",
+                "set gitlab_hostname: the provider calls https://<gitlab_hostname>/api/v4/",
+            )
+        )
+    region = account.__dict__.get("region")
+    if region is not None and not gitlab_self_managed_available(region):
+        problems.append(
+            Problem(
+                display,
+                "instance.outbound_allowlist",
+                f"no CodeConnections webhook endpoint to allow: {unavailable_reason(region)}",
+                "run the tooling account in a region CodeConnections serves, or remove environments/gitlab.yaml",
+            )
+        )
+    return problems
+
+
+def _load_access(path: Path, display: str, problems: list[Problem]) -> GitLabAccess | None:
+    """``environments/gitlab.yaml``, its problems appended to ``problems``."""
+    data, read_problems = read_yaml(path.read_text(encoding="utf-8"), display)
+    problems.extend(read_problems)
+    if data is None:
+        return None
+    try:
+        access = GitLabAccess.model_validate(data)
+    except ValidationError as error:
+        problems.extend(problems_from_validation(display, error, ACCESS_REFERENCE))
+        return None
+    problems.extend(check_access(access, display))
+    return access
 
 
 def json_schema() -> str:

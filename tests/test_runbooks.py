@@ -122,6 +122,14 @@ def schema() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
+def access_schema() -> dict[str, Any]:
+    """environments/gitlab.yaml's schema: docs/gitlab-access.md shows and names its keys."""
+    from config.gitlab_access import json_schema as access_json_schema
+
+    return json.loads(access_json_schema())  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
 def outputs(synthesis: Synthesis) -> set[str]:
     return set(synthesis.stacks["tooling"]["output"])
 
@@ -215,15 +223,22 @@ def test_every_output_named_exists_in_some_workspace(doc: str, every_output: set
 
 @pytest.mark.parametrize("doc", DOCS)
 def test_every_configuration_key_named_exists(
-    doc: str, schema: dict[str, Any], every_output: set[str], terraform_names: set[str]
+    doc: str,
+    schema: dict[str, Any],
+    access_schema: dict[str, Any],
+    every_output: set[str],
+    terraform_names: set[str],
 ) -> None:
     inline = set(re.findall(r"`([a-z_0-9]+(?:\.[a-z_0-9]+)+)`", prose(doc)))
     dotted = {key for key in inline if key.split(".", 1)[0] in schema["properties"] and not NOT_KEYS.search(key)}
     missing = sorted(key for key in dotted if not key_exists(schema, key))
+    access = {k for k in inline if k.split(".", 1)[0] in access_schema["properties"] and not NOT_KEYS.search(k)}
+    missing += sorted(key for key in access - dotted if not key_exists(access_schema, key))
     assert not missing, f"{doc}: no such configuration key {missing}"
     # Plain identifiers in backticks are outputs, configuration keys or Terraform's names.
     plain = set(re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`", prose(doc)))
-    known = every_output | every_property(schema) | terraform_names | OTHER_IDENTIFIERS | OTHER_SETTINGS.get(doc, set())
+    known = every_output | every_property(schema) | every_property(access_schema) | terraform_names
+    known |= OTHER_IDENTIFIERS | OTHER_SETTINGS.get(doc, set())
     unknown = {name for name in plain - known if not is_provider_resource(name)}
     assert not unknown, f"{doc}: neither an output nor a configuration key: {sorted(unknown)}"
 
@@ -269,10 +284,14 @@ def test_inline_settings_use_values_the_key_allows(doc: str, schema: dict[str, A
 
 
 @pytest.mark.parametrize("doc", DOCS)
-def test_yaml_examples_are_configuration(doc: str, schema: dict[str, Any]) -> None:
+def test_yaml_examples_are_configuration(doc: str, schema: dict[str, Any], access_schema: dict[str, Any]) -> None:
     for body in blocks(doc, "yaml"):
         data = yaml.safe_load(body)
         if set(data) <= OTHER_YAML:
+            continue
+        if set(data) <= set(access_schema["properties"]):  # an excerpt of environments/gitlab.yaml
+            missing = [path for path in yaml_paths(data) if not key_exists(access_schema, path)]
+            assert not missing, f"{doc}: no such key of gitlab.yaml {missing}"
             continue
         # environments/ configuration, or a migration plan (docs/migration.md)
         missing = [

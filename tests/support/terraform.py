@@ -21,6 +21,9 @@ from pathlib import Path
 
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 PROVIDER_VERSION = "5.100.0"
+# Providers beside aws that a workspace may need; this machine's mirror does not hold
+# gitlabhq/gitlab, so the GitLab workspace is then reported as not planned.
+OTHER_PROVIDERS = ("registry.terraform.io/gitlabhq/gitlab",)
 MIRROR_VARIABLE = "TF_PROVIDER_MIRROR"
 # Where Terraform itself looks for local providers, plus where this workplace
 # pre-installs them ("Provider Installation", Terraform CLI documentation).
@@ -74,15 +77,37 @@ def find_mirror(environ: Mapping[str, str] = os.environ) -> Path | None:
 
 
 def cli_config(mirror: Path | None) -> str:
-    """A Terraform CLI configuration: the mirror for aws, the registry for anything else."""
+    """A Terraform CLI configuration: the mirror for aws and whatever else it holds, the
+    registry for anything else."""
     if mirror is None:
         return "provider_installation {\n  direct {}\n}\n"
+    mirrored = ", ".join(f'"{p}"' for p in (PROVIDER, *(p for p in OTHER_PROVIDERS if (mirror / p).is_dir())))
     return (
         "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["{PROVIDER}"]\n  }}\n'
-        f'  direct {{\n    exclude = ["{PROVIDER}"]\n  }}\n'
+        f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = [{mirrored}]\n  }}\n'
+        f"  direct {{\n    exclude = [{mirrored}]\n  }}\n"
         "}\n"
     )
+
+
+def required_providers(stack: Mapping[str, object]) -> list[str]:
+    """The full source addresses of a synthesized workspace's required_providers."""
+    required = stack.get("terraform", {}).get("required_providers", {})  # type: ignore[attr-defined]
+    sources = []
+    for body in required.values():
+        source = str(body["source"])
+        sources.append(source if source.count("/") == 2 else f"registry.terraform.io/{source}")
+    return sorted(sources)
+
+
+def unavailable_providers(stack: Mapping[str, object], mirror: Path | None) -> list[str]:
+    """Providers the workspace needs that can come from nowhere: with a mirror, Terraform
+    installs only aws from it and the rest from the registry, which is not reachable on
+    an offline machine, so a provider other than aws must be in the mirror. Without a
+    mirror everything comes from the registry, and nothing is known to be missing."""
+    if mirror is None:
+        return []
+    return [source for source in required_providers(stack) if source != PROVIDER and not (mirror / source).is_dir()]
 
 
 def offline_override(stack: Mapping[str, object], state_path: Path) -> dict[str, object]:
@@ -194,10 +219,19 @@ class WorkspaceRun:
     directory: Path
     steps: list[Step] = field(default_factory=list)
     plan_json: Path | None = None
+    not_planned: str | None = None
+    """Why nothing ran, e.g. "not planned: gitlabhq/gitlab not available"; None when Terraform ran."""
 
     @property
     def ok(self) -> bool:
         return bool(self.steps) and all(step.returncode == 0 for step in self.steps)
+
+    @property
+    def status(self) -> str:
+        """One line for the suite's Terraform table: what ran and how it ended."""
+        if self.not_planned is not None:
+            return self.not_planned
+        return "  ".join(f"{s.command.split()[0]}={s.returncode}" for s in self.steps)
 
     def step(self, command: str) -> Step:
         return next(step for step in self.steps if step.command == command)
@@ -257,6 +291,10 @@ class Terraform:
             shutil.rmtree(directory)
         shutil.copytree(source, directory)
         stack = json.loads((directory / "cdk.tf.json").read_text(encoding="utf-8"))
+        missing = unavailable_providers(stack, self.mirror)
+        if missing:
+            names = ", ".join(source.removeprefix("registry.terraform.io/") for source in missing)
+            return WorkspaceRun(name, directory, not_planned=f"not planned: {names} not available")
         override = offline_override(stack, directory / "terraform.tfstate")
         (directory / OVERRIDE_FILE).write_text(json.dumps(override, indent=2), encoding="utf-8")
         for file_name, content in (extra_files or {}).items():
