@@ -18,9 +18,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import yaml
 from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter
 
 from config.errors import Problem
@@ -291,46 +290,6 @@ def check_against_plans(access: GitLabAccess, display: str, plans: Mapping[str, 
                     f"{plan_file} migrates a repository to {path}, whose group {group or '(none)'} is not here",
                     "add the group (a system or subgroup) and the project, or change the plan's path",
                 )
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A key twice in one mapping is a problem (PyYAML keeps the last one silently)."""
-
-    duplicates: list[tuple[str, int]]
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-        if key in seen:
-            loader.duplicates.append((str(key), key_node.start_mark.line + 1))
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def read_yaml(text: str, display: str) -> tuple[Any, list[Problem]]:
-    """The file's data and a problem per duplicated key (a user under one role key twice,
-    a system defined twice)."""
-    loader = _UniqueKeyLoader(text)
-    loader.duplicates = []
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as error:
-        return None, [Problem(display, "", f"not valid YAML: {error}", "fix the YAML syntax")]
-    finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
-    problems = [
-        Problem(display, key, f"'{key}' appears twice in one mapping (line {line})", "merge the two entries")
-        for key, line in loader.duplicates
-    ]
-    if not isinstance(data, dict):
-        problems.append(Problem(display, "", "the file is not a mapping of settings", "start from the example"))
-        return None, problems
-    return data, problems
 
 
 def json_schema() -> str:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from config.checks import check_all
 from config.codeconnections_regions import gitlab_self_managed_available, unavailable_reason
 from config.errors import ConfigError, Problem
-from config.gitlab_access import ACCESS_FILE, GitLabAccess, check_access, read_yaml
+from config.gitlab_access import ACCESS_FILE, GitLabAccess, check_access
 from config.gitlab_access import REFERENCE as ACCESS_REFERENCE
 from config.model import Account
 from config.reading import display_path, parse_yaml, read_text
@@ -236,7 +236,7 @@ def _access_needs(accounts: Mapping[str, Account], display: str) -> list[Problem
 
 def _load_access(path: Path, display: str, problems: list[Problem]) -> GitLabAccess | None:
     """``environments/gitlab.yaml``, its problems appended to ``problems``."""
-    data, read_problems = read_yaml(path.read_text(encoding="utf-8"), display)
+    data, read_problems = _read(path, display)
     problems.extend(read_problems)
     if data is None:
         return None

@@ -76,8 +76,8 @@ def test_a_repository_twice_stops_before_anything_runs(world: World) -> None:
     write_plan(world, PLAN + "  done: {{gitlab: delivery/done-again}}\n")
     code, _, output = world.run("mirror")
     assert code == 2
-    assert "migration/staging.yaml: done: 'done' appears twice (line 10)" in output
-    assert "hint: each repository and key once; merge the entries" in output
+    assert "migration/staging.yaml: repositories.done: 'done' is set twice, on lines 6 and 10" in output
+    assert "hint: keep one of them: merge the two or rename one" in output
     assert len(world.gitlab.requests) == requests  # GitLab was not called
 
 
