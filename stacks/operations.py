@@ -73,6 +73,12 @@ def add_operations(stack: AccountStack, gitlab: GitLab, client_vpn: ClientVpn | 
                 ),
                 subscriptions={name: (s.protocol, s.endpoint) for name, s in config.subscriptions.items()},
                 thresholds=AlarmThresholds(**config.thresholds.model_dump()),
+                image_repository_name=(
+                    gitlab.image.repository_name
+                    if account.gitlab is not None and account.gitlab.image.scanning == "enhanced"
+                    else None
+                ),
+                finding_min_severity=config.finding_min_severity,
             ),
         )
         TerraformOutput(stack, "alarm_topic_arn", value=monitoring.topic.arn, description="SNS topic of the alarms.")

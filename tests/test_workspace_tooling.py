@@ -658,3 +658,15 @@ def test_a_database_password_rotation_restarts_gitlab(stack: dict[str, Any]) -> 
     grant = policy(by_path(stack, "aws_iam_role_policy", "gitlab-rotation-restart/machine-policy"))["Statement"][0]
     assert grant["Resource"] == ref(stack, "aws_ecs_service", "gitlab-service/service", "id")
     assert "gitlab_restart_state_machine_arn" in stack["output"]
+
+
+def test_inspector_findings_of_the_gitlab_repository_page_the_alarm_topic(stack: dict[str, Any]) -> None:
+    repository = by_path(stack, "aws_ecr_repository", "gitlab-image/repository")
+    rule = by_path(stack, "aws_cloudwatch_event_rule", "monitoring/inspector-findings/alarm-rule")
+    detail = json.loads(rule["event_pattern"])["detail"]
+    assert detail["resources"]["details"]["awsEcrContainerImage"]["repositoryName"] == [repository["name"]]
+    assert detail["severity"] == ["CRITICAL", "HIGH"]  # the default minimum: HIGH
+    target = by_path(stack, "aws_cloudwatch_event_target", "monitoring/inspector-findings/alarm-target")
+    assert target["arn"] == ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
+    dashboard = json.loads(only(stack, "aws_cloudwatch_dashboard")["dashboard_body"])
+    assert any(w["type"] == "log" and "Inspector" in w["properties"]["title"] for w in dashboard["widgets"])
