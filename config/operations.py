@@ -159,7 +159,7 @@ class Operations(_Strict):
 
     mail: Mail = Field(default_factory=Mail)  # type: ignore[arg-type]
     monitoring: Monitoring | None = Field(
-        default_factory=Monitoring,
+        default_factory=Monitoring,  # type: ignore[arg-type]
         description="Alarms, their topic and the dashboard; null turns them off.",
     )
     backup: Backup | None = Field(

@@ -90,6 +90,8 @@ class MonitoringProps:
     instance identifier, the file system ID and, optionally, the Client VPN endpoint.
     ``efs_replica_file_system_id``: the EFS replica in another region, whose lag is
     watched. ``subscriptions``: name -> (protocol, endpoint).
+    ``replicated_buckets``: key -> (source bucket, replica bucket, replication rule ID),
+    whose failed replications are alarmed.
     ``image_repository_name``: the GitLab image's ECR repository whose Inspector
     findings at ``finding_min_severity`` or above page the topic; None: no such rule
     (basic scanning produces no Inspector findings).
@@ -113,9 +115,11 @@ class MonitoringProps:
     thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
     image_repository_name: str | None = None
     finding_min_severity: Severity = "HIGH"
+    replicated_buckets: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "subscriptions", MappingProxyType(dict(self.subscriptions)))
+        object.__setattr__(self, "replicated_buckets", MappingProxyType(dict(self.replicated_buckets)))
 
 
 def _metric(namespace: str, name: str, statistic: str, **dimensions: str) -> Metric:
@@ -169,6 +173,15 @@ def alarms(props: MonitoringProps) -> dict[str, Alarm]:
     }  # fmt: skip
     found.update(_database_alarms(props))
     found.update(_efs_alarms(props))
+    # With replication metrics on, S3 publishes per rule in the source region
+    # ("Monitoring progress with replication metrics", S3 User Guide).
+    for name, (source, replica, rule) in props.replicated_buckets.items():
+        found[f"s3-replication-{name}"] = Alarm(
+            f"Objects of the {name} bucket failed to replicate to the recovery region",
+            (_metric("AWS/S3", "OperationsFailedReplication", "Sum",
+                     SourceBucket=source, DestinationBucket=replica, RuleId=rule),),
+            "GreaterThanThreshold", 0, 300, 1,
+        )  # fmt: skip
     if props.client_vpn_endpoint_id is not None:
         found["vpn-auth-failures"] = Alarm(
             "Client VPN authentication failures (expired certificates, revoked users, guessing)",

@@ -96,7 +96,9 @@ def test_every_state_change_is_logged_encrypted(stack: dict[str, Any]) -> None:
     key_grant = policy(by_path(stack, "aws_kms_key", "findings/logs-key/key"))["Statement"][1]
     assert key_grant["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
     assert key_grant["Condition"] == {
-        "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:eu-west-1:123456789012:log-group:{LOG_GROUP}"}
+        "ArnEquals": {
+            "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:eu-west-1:123456789012:log-group:{LOG_GROUP}"
+        }
     }
     target = by_path(stack, "aws_cloudwatch_event_target", "findings/log-target")
     assert target["arn"] == ref(stack, "aws_cloudwatch_log_group", "findings/log-group", "arn")
