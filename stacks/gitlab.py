@@ -284,6 +284,12 @@ def add_gitlab(
     # (gitlab_alb_dns_name, gitlab_alb_zone_id), where the target workspaces read them.
     TerraformOutput(stack, "gitlab_url", value=f"https://{account.gitlab_hostname}", description="GitLab URL.")
     TerraformOutput(stack, "gitlab_image", value=image.image, description="Image the GitLab task runs.")
+    TerraformOutput(
+        stack,
+        "object_storage_buckets",
+        value={name: bucket.name for name, bucket in storage.buckets.items()},
+        description="GitLab's object-storage buckets, by object type.",
+    )
     TerraformOutput(stack, "ecs_cluster_name", value=service.cluster.name, description="ECS cluster, for ECS Exec.")
     if ssh_load_balancer and gitlab.ssh:
         TerraformOutput(stack, "ssh_nlb_dns_name", value=ssh_load_balancer.dns_name, description="GitLab SSH NLB.")
