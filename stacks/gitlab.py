@@ -15,6 +15,7 @@ from modules.gitlab_image import GitLabImage, GitLabImageProps
 from modules.gitlab_rb import GitLabRbSettings, RedisSettings, SmtpSettings, render
 from modules.gitlab_service import EfsMount, GitLabService, GitLabServiceProps, RedisRef
 from modules.gitlab_storage import ALB_LOG_PREFIX, GitLabStorage, GitLabStorageProps
+from modules.image_copy import ImageCopy, ImageCopyProps
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.load_balancer import LoadBalancer, LoadBalancerProps
 from modules.network import Network
@@ -81,6 +82,29 @@ def add_gitlab(
             expire_untagged_days=gitlab.image.expire_untagged_days,
         ),
     )
+    if image.repository is not None:
+        # Upgrades without a workstation: docs/runbooks.md, "Upgrading GitLab".
+        copy = ImageCopy(
+            stack,
+            "gitlab-image-copy",
+            ImageCopyProps(
+                namer=namer,
+                account_id=account.account_id,
+                region=account.region,
+                partition=partition,
+                repository_name=image.repository_name,
+                repository_url=image.repository.repository_url,
+                repository_arn=image.repository.arn,
+                kms_key_arn=key.arn,
+                log_retention_days=gitlab.task.log_retention_days,
+            ),
+        )
+        TerraformOutput(
+            stack,
+            "image_copy_project_name",
+            value=copy.project.name,
+            description="CodeBuild project copying a pinned GitLab tag from Docker Hub into ECR.",
+        )
     endpoints = VpcEndpoints(
         stack,
         "vpc-endpoints",

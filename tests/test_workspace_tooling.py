@@ -728,3 +728,17 @@ def test_object_storage_replicates_to_the_efs_replica_region(stack: dict[str, An
         "object_storage_replica_kms_key_arn",
         "efs_replica_file_system_id",
     } <= set(outputs)
+
+
+def test_the_image_copy_project_pushes_to_the_gitlab_repository_only(stack: dict[str, Any]) -> None:
+    project = by_path(stack, "aws_codebuild_project", "gitlab-image-copy/project")
+    assert "vpc_config" not in project
+    variables = {v["name"]: v["value"] for v in project["environment"]["environment_variable"]}
+    assert variables["REPOSITORY_NAME"] == by_path(stack, "aws_ecr_repository", "gitlab-image/repository")["name"]
+    grant = policy(by_path(stack, "aws_iam_role_policy", "gitlab-image-copy/role-policy"))["Statement"]
+    push = next(s for s in grant if s["Sid"] == "PushToTheGitLabRepository")
+    assert push["Resource"] == ref(stack, "aws_ecr_repository", "gitlab-image/repository", "arn")
+    assert project["encryption_key"] == ref(stack, "aws_kms_key", "gitlab-key/key", "arn")
+    assert stack["output"]["image_copy_project_name"]["value"] == ref(
+        stack, "aws_codebuild_project", "gitlab-image-copy/project", "name"
+    )
