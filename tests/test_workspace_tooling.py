@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from config.gitlab import OBJECT_TYPES
 from tests.conftest import Synthesis
 from tests.modules.test_gitlab_rb import ruby_syntax_check
 from tests.support.synth import address, by_path, only, policy, ref, resources
@@ -278,6 +279,28 @@ GITLAB_STATEFUL = {
         "aws_s3_bucket.gitlab-storage_bucket-terraform_state_bucket_0C658EB5",
     ("aws_s3_bucket", "gitlab-storage/bucket-uploads/bucket"):
         "aws_s3_bucket.gitlab-storage_bucket-uploads_bucket_E92ACA5C",
+    # The object-storage replicas in the recovery region (gitlab.efs.replication_region).
+    ("aws_kms_key", "gitlab-storage-replication/key/key"): "aws_kms_key.gitlab-storage-replication_key_495CD9F3",
+    ("aws_s3_bucket", "gitlab-storage-replication/access-logs/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_access-logs_bucket_67ED62D8",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-artifacts/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-artifacts_bucket_B02F0952",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-ci_secure_files/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-ci_secure_files_bucket_83C7C96C",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-dependency_proxy/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-dependency_proxy_bucket_8ED7DEDF",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-external_diffs/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-external_diffs_bucket_F16BA7A5",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-lfs/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-lfs_bucket_C0A4ED27",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-packages/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-packages_bucket_86F4E2AC",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-pages/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-pages_bucket_4C8FBD4F",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-terraform_state/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-terraform_state_bucket_2A20B8A9",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-uploads/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-uploads_bucket_FAAEFAF9",
 }  # fmt: skip
 
 
@@ -576,6 +599,8 @@ ALARMS = {
     "efs-throughput": None,  # metric math over MeteredIOBytes and PermittedThroughput
     "efs-replication-lag": "TimeSinceLastSync",
     "vpn-auth-failures": "AuthenticationFailures",
+    # Every object type of the example replicates to the recovery region.
+    **{f"s3-replication-{object_type}": "OperationsFailedReplication" for object_type in OBJECT_TYPES},
 }
 
 
@@ -751,3 +776,62 @@ def test_a_database_password_rotation_restarts_gitlab(stack: dict[str, Any]) -> 
     grant = policy(by_path(stack, "aws_iam_role_policy", "gitlab-rotation-restart/machine-policy"))["Statement"][0]
     assert grant["Resource"] == ref(stack, "aws_ecs_service", "gitlab-service/service", "id")
     assert "gitlab_restart_state_machine_arn" in stack["output"]
+
+
+def test_inspector_findings_of_the_gitlab_repository_page_the_alarm_topic(stack: dict[str, Any]) -> None:
+    repository = by_path(stack, "aws_ecr_repository", "gitlab-image/repository")
+    rule = by_path(stack, "aws_cloudwatch_event_rule", "monitoring/inspector-findings/alarm-rule")
+    detail = json.loads(rule["event_pattern"])["detail"]
+    assert detail["resources"]["details"]["awsEcrContainerImage"]["repositoryName"] == [repository["name"]]
+    assert detail["severity"] == ["CRITICAL", "HIGH"]  # the default minimum: HIGH
+    target = by_path(stack, "aws_cloudwatch_event_target", "monitoring/inspector-findings/alarm-target")
+    assert target["arn"] == ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
+    dashboard = json.loads(only(stack, "aws_cloudwatch_dashboard")["dashboard_body"])
+    assert any(w["type"] == "log" and "Inspector" in w["properties"]["title"] for w in dashboard["widgets"])
+
+
+def test_object_storage_replicates_to_the_efs_replica_region(stack: dict[str, Any], synthesis: Synthesis) -> None:
+    gitlab = synthesis.environments.tooling.gitlab
+    assert gitlab is not None and gitlab.efs.replication_region == "ap-northeast-3"
+    configurations = resources(stack, "aws_s3_bucket_replication_configuration")
+    assert len(configurations) == len(gitlab.object_storage.types)
+    for object_type in gitlab.object_storage.types:
+        source = by_path(stack, "aws_s3_bucket", f"gitlab-storage/bucket-{object_type}/bucket")
+        replica = by_path(stack, "aws_s3_bucket", f"gitlab-storage-replication/replica-{object_type}/bucket")
+        assert replica["provider"] == "aws.ap_northeast_3"
+        config = by_path(
+            stack, "aws_s3_bucket_replication_configuration", f"gitlab-storage-replication/configuration-{object_type}"
+        )
+        assert config["bucket"] == ref(stack, "aws_s3_bucket", f"gitlab-storage/bucket-{object_type}/bucket", "bucket")
+        assert source["bucket"] != replica["bucket"]
+        (rule,) = config["rule"]
+        assert rule["destination"]["bucket"] == ref(
+            stack, "aws_s3_bucket", f"gitlab-storage-replication/replica-{object_type}/bucket", "arn"
+        )
+        assert rule["destination"]["metrics"]["status"] == "Enabled"
+        alarm = by_path(stack, "aws_cloudwatch_metric_alarm", f"monitoring/alarm-s3-replication-{object_type}")
+        assert alarm["metric_name"] == "OperationsFailedReplication"
+        assert alarm["dimensions"]["RuleId"] == rule["id"] == "disaster-recovery-ap-northeast-3"
+    grant = policy(by_path(stack, "aws_iam_role_policy", "gitlab-storage-replication/role-policy"))["Statement"]
+    decrypt = next(s for s in grant if s["Sid"] == "DecryptSourceObjects")
+    assert decrypt["Resource"] == ref(stack, "aws_kms_key", "gitlab-key/key", "arn")
+    outputs = stack["output"]
+    assert {
+        "object_storage_replica_buckets",
+        "object_storage_replica_kms_key_arn",
+        "efs_replica_file_system_id",
+    } <= set(outputs)
+
+
+def test_the_image_copy_project_pushes_to_the_gitlab_repository_only(stack: dict[str, Any]) -> None:
+    project = by_path(stack, "aws_codebuild_project", "gitlab-image-copy/project")
+    assert "vpc_config" not in project
+    variables = {v["name"]: v["value"] for v in project["environment"]["environment_variable"]}
+    assert variables["REPOSITORY_NAME"] == by_path(stack, "aws_ecr_repository", "gitlab-image/repository")["name"]
+    grant = policy(by_path(stack, "aws_iam_role_policy", "gitlab-image-copy/role-policy"))["Statement"]
+    push = next(s for s in grant if s["Sid"] == "PushToTheGitLabRepository")
+    assert push["Resource"] == ref(stack, "aws_ecr_repository", "gitlab-image/repository", "arn")
+    assert project["encryption_key"] == ref(stack, "aws_kms_key", "gitlab-key/key", "arn")
+    assert stack["output"]["image_copy_project_name"]["value"] == ref(
+        stack, "aws_codebuild_project", "gitlab-image-copy/project", "name"
+    )
