@@ -7,9 +7,7 @@ process per test.
 
 from __future__ import annotations
 
-import json
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,21 +19,17 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from config.loader import Environments, load_environments
 from tests.support.checkov import Finding, load_exceptions, scan
-from tests.support.terraform import Terraform, WorkspaceRun, remote_state_fixtures
+from tests.support.terraform import Terraform, WorkspaceRun
+from tests.user.checks import Synthesis, run_terraform, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "environments"
+# The project's own tests run on a fixed copy of the bundled example, so that a team
+# editing environments/ keeps them exact; tests/user/ checks whatever environments/ holds.
+# tests/fixtures/README.md says how the copy is kept in step with the bundled example.
+FIXTURE_ROOT = ROOT / "tests" / "fixtures" / "example"
+EXAMPLE = FIXTURE_ROOT / "environments"
+LIVE_ENVIRONMENTS = ROOT / "environments"
 CHECKOV_EXCEPTIONS = ROOT / "tests" / "checkov_exceptions.yaml"
-
-
-@dataclass(frozen=True)
-class Synthesis:
-    environments: Environments
-    outdir: Path
-    stacks: dict[str, dict[str, Any]]  # workspace -> parsed cdk.tf.json
-
-    def stack_dir(self, workspace: str) -> Path:
-        return self.outdir / "stacks" / workspace
 
 
 @dataclass(frozen=True)
@@ -46,11 +40,11 @@ class CheckovResult:
 
 
 def example_environments() -> Environments:
-    return load_environments(EXAMPLE, display_root=ROOT)
+    return load_environments(EXAMPLE, display_root=FIXTURE_ROOT)
 
 
 def example_workspaces() -> list[str]:
-    """Every workspace of the example in deploy order: the accounts, then hub routing."""
+    """Every workspace of the example fixture in deploy order: the accounts, then hub routing."""
     environments = example_environments()
     return [*environments.accounts, environments.hub_routing_workspace]
 
@@ -62,15 +56,7 @@ def environments() -> Environments:
 
 @pytest.fixture(scope="session")
 def synthesis(environments: Environments, tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
-    from stacks.app import build_app
-
-    outdir = tmp_path_factory.mktemp("cdktf.out")
-    app, stacks = build_app(environments, str(outdir))
-    app.synth()
-    parsed = {
-        name: json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text(encoding="utf-8")) for name in stacks
-    }
-    return Synthesis(environments, outdir, parsed)
+    return synthesize(environments, tmp_path_factory.mktemp("cdktf.out"))
 
 
 # What the real-tool fixtures did, for the closing summary of the run.
@@ -81,20 +67,8 @@ _REPORT: dict[str, Any] = {}
 def terraform_runs(synthesis: Synthesis, tmp_path_factory: pytest.TempPathFactory) -> dict[str, WorkspaceRun]:
     """init, validate, plan and show for every workspace; two at a time (two cores)."""
     workdir = tmp_path_factory.mktemp("terraform")
+    runs = run_terraform(synthesis, workdir)
     terraform = Terraform(workdir / ".config")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {
-            name: pool.submit(
-                terraform.check_workspace,
-                name,
-                synthesis.stack_dir(name),
-                workdir,
-                # Where a workspace reads another's outputs, fixture state stands in for it.
-                remote_state_fixtures(synthesis.stacks[name], synthesis.stacks),
-            )
-            for name in synthesis.stacks
-        }
-        runs = {name: future.result() for name, future in futures.items()}
     _REPORT["terraform"] = (terraform.binary, terraform.mirror, runs)
     return runs
 
