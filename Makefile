@@ -10,7 +10,7 @@ export CHECKPOINT_DISABLE := 1
 # jsii warns on every start that Node 20 is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup synth test check schema atlantis bench clean
+.PHONY: setup synth plan test check schema atlantis bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -35,6 +35,11 @@ synth: setup
 	@$(PY) main.py --up-to-date || { \
 	  digest=$$($(PY) main.py --inputs-digest) && rm -f cdktf.out/inputs.sha256 && \
 	  npx --no-install cdktf synth && echo "$$digest" > cdktf.out/inputs.sha256; }
+
+## Offline plan of every workspace into cdktf.out/plans/<workspace>/{plan.bin,plan.json,summary.txt}:
+## no AWS credentials needed or used (fake keys, local state, fixture outputs; scripts/offline_plan.py).
+plan: synth
+	$(PY) -m scripts.offline_plan
 
 ## The whole test suite: config, constructs, workspaces, terraform validate/plan, checkov, ruff, mypy.
 test: setup
