@@ -10,7 +10,7 @@ export CHECKPOINT_DISABLE := 1
 # jsii warns on every start that Node 20 is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup synth plan test check schema atlantis bench clean
+.PHONY: setup synth plan lock test check schema atlantis bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -40,6 +40,13 @@ synth: setup
 ## no AWS credentials needed or used (fake keys, local state, fixture outputs; scripts/offline_plan.py).
 plan: synth
 	$(PY) -m scripts.offline_plan
+
+## Refresh providers.lock.hcl (copied into every workspace at synth) for more platforms, e.g.
+## make lock PLATFORMS="linux_amd64 linux_arm64 darwin_arm64 darwin_amd64 windows_amd64"
+## (from the registry; a mirror can only hash the platforms it holds). Commit the result.
+PLATFORMS ?= linux_amd64
+lock: setup
+	$(PY) -m scripts.provider_lock $(PLATFORMS)
 
 ## The whole test suite: config, constructs, workspaces, terraform validate/plan, checkov, ruff, mypy.
 test: setup
