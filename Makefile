@@ -10,7 +10,7 @@ export CHECKPOINT_DISABLE := 1
 # jsii warns on every start that Node 20 is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup synth plan lock test check schema atlantis bench clean
+.PHONY: setup synth plan lock deploy-roles test check schema atlantis bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -47,6 +47,10 @@ plan: synth
 PLATFORMS ?= linux_amd64
 lock: setup
 	$(PY) -m scripts.provider_lock $(PLATFORMS)
+
+## CloudFormation templates of the deploy roles into cdktf.out/deploy-roles/ (docs/deploy-roles.md).
+deploy-roles: synth
+	$(PY) -m scripts.deploy_roles
 
 ## The whole test suite: config, constructs, workspaces, terraform validate/plan, checkov, ruff, mypy.
 test: setup
