@@ -36,6 +36,7 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "aws_cloudwatch_log_": ("logs",),
     "aws_codebuild_": ("codebuild",),
     "aws_codeconnections_": ("codeconnections", "codestar-connections"),
+    "aws_codestarconnections_": ("codestar-connections", "codeconnections"),
     "aws_codepipeline": ("codepipeline",),
     "aws_db_": ("rds",),
     "aws_rds_": ("rds",),
