@@ -31,7 +31,20 @@ from config.state import check_state
 ROOT = Path(__file__).resolve().parent
 # What the synthesized JSON depends on, beside environments/ and backend.tf.json:
 # the code, the CDKTF configuration and the pins of every package it runs with.
-INPUT_FILES = ("main.py", "cdktf.json", "requirements.txt", "requirements-dev.txt", "package-lock.json")
+INPUT_FILES = (
+    "main.py",
+    "cdktf.json",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "package-lock.json",
+    "providers.lock.hcl",
+)
+# The committed provider lock (hashicorp/aws 5.100.0 and its checksums), copied into
+# every workspace as .terraform.lock.hcl: `terraform init` then verifies the provider
+# against it instead of trusting whatever it installs, and `cdktf diff`/`deploy` skip
+# their `terraform providers lock` step, which would need the registry
+# ("Dependency Lock File", Terraform documentation; docs/deploy.md, Offline).
+PROVIDER_LOCK_FILE = "providers.lock.hcl"
 INPUT_DIRS = ("config", "modules", "stacks")
 # In the output directory, written by `make synth` after a successful synthesis.
 INPUTS_DIGEST_FILE = "inputs.sha256"
@@ -163,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
 
     app, stacks = build_app(environments, args.outdir, backend, plans)
     app.synth()
+    lock = (ROOT / PROVIDER_LOCK_FILE).read_bytes()
+    for name in stacks:
+        (Path(args.outdir) / "stacks" / name / ".terraform.lock.hcl").write_bytes(lock)
     state = f"S3 state in {backend.bucket}" if backend else "local state"
     print(f"synthesized {len(stacks)} workspaces ({state}) into {args.outdir}/stacks: {', '.join(stacks)}")
     if args.write_atlantis:

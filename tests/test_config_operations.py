@@ -8,6 +8,7 @@ import pytest
 
 from config.loader import load_environments
 from config.operations import Operations, mail_domain
+from tests.conftest import EXAMPLE
 from tests.test_config import TARGET, TOOLING, only_problem, problems, write
 
 SMTP = "  smtp: {from_address: gitlab@mail.example.com}\n"
@@ -15,7 +16,7 @@ WITH_SMTP = TOOLING.replace("gitlab:\n", "gitlab:\n" + SMTP)
 
 
 def test_example_configures_mail_alarms_and_a_copied_backup() -> None:
-    env = load_environments(Path(__file__).resolve().parent.parent / "environments")
+    env = load_environments(EXAMPLE)
     operations = env.tooling.operations
     assert operations is not None
     assert operations.mail.route53_zone_id == "Z0123456789EXAMPLE"
