@@ -36,6 +36,8 @@ _DNS_NAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a
 # What each pattern of the model expects, so that a mismatch explains its own field
 # (tests/test_config_messages.py checks that every pattern in the schema has one).
 PATTERN_HINTS = {
+    r"^[\w+=,.@-]{1,128}$": "an IAM role, group or user name: 1 to 128 letters, digits and + = , . @ _ -, "
+    "no path, e.g. staging-developers",
     r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$": "1 to 24 lowercase letters, digits and dashes, starting with a letter "
     "and ending with a letter or digit, e.g. gitlab",
     r"^cron\([^()]+\)$": "a cron(...) expression in UTC, e.g. cron(0 5 ? * * *); AWS Backup takes no rate(...)",

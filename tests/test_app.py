@@ -10,7 +10,7 @@ import pytest
 from config.loader import Environments
 from config.migration import load_plans
 from stacks.base import AWS_PROVIDER_VERSION, TERRAFORM_REQUIRED_VERSION
-from tests.conftest import ROOT, Synthesis
+from tests.conftest import FIXTURE_ROOT, ROOT, Synthesis
 
 WORKSPACES = ["tooling", "production", "staging", "tooling-hub-routing"]
 
@@ -92,7 +92,7 @@ def test_synthesis_is_deterministic(synthesis: Synthesis, tmp_path: Path) -> Non
     from stacks.app import build_app
 
     # With the same inputs as the session synthesis, the committed migration plans included.
-    plans = load_plans(ROOT / "migration", synthesis.environments, display_root=ROOT).by_workspace
+    plans = load_plans(FIXTURE_ROOT / "migration", synthesis.environments, display_root=ROOT).by_workspace
     app, stacks = build_app(synthesis.environments, str(tmp_path), plans=plans)
     app.synth()
     for name in stacks:

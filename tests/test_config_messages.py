@@ -14,7 +14,7 @@ import yaml
 import main
 from config.backend import S3BackendSettings
 from config.loader import PATTERN_HINTS, json_schema, load_environments
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, ROOT
 from tests.test_config import problems, write
 
 TOOLING = yaml.safe_load((EXAMPLE / "tooling.yaml").read_text(encoding="utf-8"))
@@ -120,7 +120,7 @@ def test_unicode_letters_and_allowed_punctuation_in_tags_are_fine(tmp_path: Path
     assert environments.tooling.tags["Owner"] == "Équipe Tōkyō"
 
 
-BACKEND = json.loads((EXAMPLE.parent / "backend.tf.json.example").read_text(encoding="utf-8"))
+BACKEND = json.loads((ROOT / "backend.tf.json.example").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize(

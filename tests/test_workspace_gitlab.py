@@ -68,13 +68,16 @@ def test_only_the_gitlab_provider_and_after_tooling(stack: dict[str, Any], synth
 
 
 def test_every_system_and_subgroup_is_a_private_group(stack: dict[str, Any]) -> None:
-    assert sorted(group_paths(stack).values()) == ["ledger", "ledger/reports", "payments"]
+    assert sorted(group_paths(stack).values()) == ["delivery", "ledger", "ledger/reports", "payments"]
     assert all(g["visibility_level"] == "private" for g in resources(stack, "gitlab_group").values())
     assert all(g["lifecycle"] == {"prevent_destroy": True} for g in resources(stack, "gitlab_group").values())
 
 
 def test_members_with_their_access_levels(stack: dict[str, Any]) -> None:
     assert memberships(stack) == {
+        ("delivery", "alice", "maintainer"),
+        ("delivery", "bob", "developer"),
+        ("delivery", "codeconnections", "maintainer"),
         ("payments", "alice", "maintainer"),
         ("payments", "bob", "developer"),
         ("payments", "carol", "developer"),
@@ -96,7 +99,7 @@ def test_payments_may_read_ledger(stack: dict[str, Any]) -> None:
 
 def test_projects_and_their_protected_branches_and_tags(stack: dict[str, Any]) -> None:
     projects = {p["path"]: n for n, p in resources(stack, "gitlab_project").items()}
-    assert sorted(projects) == ["ledger-core", "monthly-close", "payments-api", "payments-infra"]
+    assert sorted(projects) == ["api", "ledger-core", "monthly-close", "payments-api", "payments-infra", "webapp"]
     protections = {
         (next(p for p, n in projects.items() if b["project"] == f"${{gitlab_project.{n}.id}}"), b["branch"]): (
             b["push_access_level"],
@@ -106,6 +109,8 @@ def test_projects_and_their_protected_branches_and_tags(stack: dict[str, Any]) -
         for b in resources(stack, "gitlab_branch_protection").values()
     }
     assert protections == {
+        ("api", "main"): ("maintainer", "developer", False),
+        ("webapp", "main"): ("maintainer", "developer", False),
         ("payments-api", "main"): ("maintainer", "developer", False),
         ("payments-api", "release/*"): ("no one", "maintainer", False),
         ("payments-infra", "main"): ("maintainer", "developer", False),
