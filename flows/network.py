@@ -180,6 +180,10 @@ class Network:
         for vpc in self.vpcs:
             # Any instance in the VPC, whatever its security groups: for flows that must be impossible.
             self._add(Node(f"{vpc[0]}/vpc", "vpc", vpc[0], tuple(k for k, v in self.subnets.items() if v.vpc == vpc)))
+            # The Route 53 Resolver answers at the VPC's base address plus two ("Amazon DNS server",
+            # Amazon VPC User Guide); security groups do not apply to it.
+            resolver = f"{_net(self.vpcs[vpc]).network_address + 2}/32"
+            self._add(Node(f"{vpc[0]}/resolver", "resolver", vpc[0], ports=frozenset({53}), address=resolver, vpc=vpc))
         self._add(Node("internet", "internet", "", address=INTERNET_ADDRESS))
         self._add(Node("outside", "outside", "", address=OUTSIDE_ADDRESS))
         for workspace in stacks:
@@ -744,6 +748,8 @@ class Network:
             parts.append(f"ingress '{ingress.description}'")
         if dst.kind == "vpc" or src.kind == "vpc":
             parts.append("whatever security groups its instances have")
+        elif dst.kind == "resolver":
+            parts.append("the Route 53 Resolver has no security group")
         elif not dst.groups:
             parts.append("ingress: the destination's own security group (managed elsewhere)")
         return True, "; ".join(parts)
