@@ -13,9 +13,10 @@ ingress. A flow *holds* when every pair passes with rules that cover the whole
 subnet; a flow is *possible* when some pair passes with rules that only overlap
 it, which is what an impossible flow must never be.
 
-Limits, on purpose: network ACLs are not modelled (the project creates none, so
-the VPCs' default ACLs allow everything); security group references across VPCs
-never match (the Transit Gateway's security group referencing is not enabled).
+Limits, on purpose, and checked (a workspace that crosses one is refused with a
+message): network ACLs are not modelled (the project creates none, so the VPCs'
+default ACLs allow everything); security group references across VPCs never
+match (the Transit Gateway's security group referencing is not enabled).
 """
 
 from __future__ import annotations
@@ -300,6 +301,15 @@ class Network:
             )
 
     def _read_entries(self, ws: str) -> None:
+        # The model's limits, checked rather than assumed (see the module docstring).
+        for rtype in ("aws_network_acl", "aws_network_acl_rule", "aws_default_network_acl"):
+            if any(True for _ in self._each(ws, rtype)):
+                raise FlowModelError(f"{ws}: {rtype} is not modelled; teach flows/network.py network ACLs first")
+        for name, body in self._each(ws, "aws_ec2_transit_gateway"):
+            if body.get("security_group_referencing_support") == "enable":
+                raise FlowModelError(
+                    f"{ws}: aws_ec2_transit_gateway.{name} enables security group referencing, which is not modelled"
+                )
         for _name, body in self._each(ws, "aws_internet_gateway"):
             if "vpc_id" in body:
                 self.internet_gateways.add(self.resolve(ws, body["vpc_id"]))
