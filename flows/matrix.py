@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from config.codeconnections_regions import webhook_endpoint_hostname
-from flows.network import Network, Resolution, Verdict
+from flows.network import FlowModelError, Network, Resolution, Verdict
 
 if TYPE_CHECKING:
     from config.loader import Environments
@@ -117,6 +117,15 @@ def _people(network: Network, tooling: str) -> list[Flow]:
         _need("vpn-client", nlb, 22, "people push and pull over SSH through the Client VPN")
         for nlb in _of(network, "nlb", tooling)
     ]
+    for server in network.vpn.get("dns_servers", []):
+        resolver = next((label for label, node in network.nodes.items() if node.kind == "resolver"
+                         and node.address == f"{server}/32"), None)  # fmt: skip
+        if resolver is None:
+            raise FlowModelError(f"the Client VPN's DNS server {server} is no VPC's resolver")
+        for protocol in ("udp", "tcp"):
+            rows.append(
+                Flow("vpn-client", resolver, 53, protocol, True, "VPN users resolve names with the VPC's resolver")
+            )
     return rows
 
 

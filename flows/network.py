@@ -13,9 +13,10 @@ ingress. A flow *holds* when every pair passes with rules that cover the whole
 subnet; a flow is *possible* when some pair passes with rules that only overlap
 it, which is what an impossible flow must never be.
 
-Limits, on purpose: network ACLs are not modelled (the project creates none, so
-the VPCs' default ACLs allow everything); security group references across VPCs
-never match (the Transit Gateway's security group referencing is not enabled).
+Limits, on purpose, and checked (a workspace that crosses one is refused with a
+message): network ACLs are not modelled (the project creates none, so the VPCs'
+default ACLs allow everything); security group references across VPCs never
+match (the Transit Gateway's security group referencing is not enabled).
 """
 
 from __future__ import annotations
@@ -180,6 +181,10 @@ class Network:
         for vpc in self.vpcs:
             # Any instance in the VPC, whatever its security groups: for flows that must be impossible.
             self._add(Node(f"{vpc[0]}/vpc", "vpc", vpc[0], tuple(k for k, v in self.subnets.items() if v.vpc == vpc)))
+            # The Route 53 Resolver answers at the VPC's base address plus two ("Amazon DNS server",
+            # Amazon VPC User Guide); security groups do not apply to it.
+            resolver = f"{_net(self.vpcs[vpc]).network_address + 2}/32"
+            self._add(Node(f"{vpc[0]}/resolver", "resolver", vpc[0], ports=frozenset({53}), address=resolver, vpc=vpc))
         self._add(Node("internet", "internet", "", address=INTERNET_ADDRESS))
         self._add(Node("outside", "outside", "", address=OUTSIDE_ADDRESS))
         for workspace in stacks:
@@ -296,6 +301,15 @@ class Network:
             )
 
     def _read_entries(self, ws: str) -> None:
+        # The model's limits, checked rather than assumed (see the module docstring).
+        for rtype in ("aws_network_acl", "aws_network_acl_rule", "aws_default_network_acl"):
+            if any(True for _ in self._each(ws, rtype)):
+                raise FlowModelError(f"{ws}: {rtype} is not modelled; teach flows/network.py network ACLs first")
+        for name, body in self._each(ws, "aws_ec2_transit_gateway"):
+            if body.get("security_group_referencing_support") == "enable":
+                raise FlowModelError(
+                    f"{ws}: aws_ec2_transit_gateway.{name} enables security group referencing, which is not modelled"
+                )
         for _name, body in self._each(ws, "aws_internet_gateway"):
             if "vpc_id" in body:
                 self.internet_gateways.add(self.resolve(ws, body["vpc_id"]))
@@ -744,6 +758,8 @@ class Network:
             parts.append(f"ingress '{ingress.description}'")
         if dst.kind == "vpc" or src.kind == "vpc":
             parts.append("whatever security groups its instances have")
+        elif dst.kind == "resolver":
+            parts.append("the Route 53 Resolver has no security group")
         elif not dst.groups:
             parts.append("ingress: the destination's own security group (managed elsewhere)")
         return True, "; ".join(parts)

@@ -98,7 +98,7 @@ class CodeConnectionsHost(Construct):
             self,
             "sg",
             name=namer.name("security_group", "codeconnections-host"),
-            description="CodeConnections host: webhooks from GitLab in, HTTPS to GitLab's ALB out",
+            description="CodeConnections host: webhooks from the GitLab task in, HTTPS to the GitLab ALB out",
             vpc_id=props.vpc_id,
             tags={"Name": namer.name("tag", "codeconnections-host")},
         )

@@ -294,9 +294,15 @@ class Terraform:
         return Step(" ".join(args), result.returncode, result.stdout + result.stderr)
 
     def check_workspace(
-        self, name: str, source: Path, workdir: Path, extra_files: Mapping[str, object] | None = None
+        self,
+        name: str,
+        source: Path,
+        workdir: Path,
+        extra_files: Mapping[str, object] | None = None,
+        plan_args: Sequence[str] = (),
     ) -> WorkspaceRun:
-        """Copy ``source``, make it offline, and run init, validate, plan and show."""
+        """Copy ``source``, make it offline, and run init, validate, plan and show.
+        ``plan_args``: more options for plan (``-refresh=false`` with a fixture state)."""
         directory = workdir / name
         if directory.exists():
             shutil.rmtree(directory)
@@ -311,7 +317,7 @@ class Terraform:
         for file_name, content in (extra_files or {}).items():
             (directory / file_name).write_text(json.dumps(content, indent=2), encoding="utf-8")
         run = WorkspaceRun(name, directory)
-        for args in (("init", "-input=false"), ("validate",), ("plan", "-input=false", "-out=plan.bin")):
+        for args in (("init", "-input=false"), ("validate",), ("plan", "-input=false", *plan_args, "-out=plan.bin")):
             step = self.run(directory, *args)
             run.steps.append(step)
             if step.returncode != 0:

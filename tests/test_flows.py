@@ -3,6 +3,7 @@ impossible, every name resolves where it must; docs/network.md and docs/architec
 
 from __future__ import annotations
 
+import copy
 import shutil
 import subprocess
 from pathlib import Path
@@ -80,6 +81,53 @@ def test_the_matrix_covers_what_the_system_needs(matrix: tuple[list[Checked], li
         assert needed in rows, needed
     assert any(r.flow.src.startswith("tooling/host:") and r.flow.dst.startswith("tooling/alb:") for r in matrix[0])
     assert any(r.flow.dst.split(":")[0].endswith("/webhook-endpoint") for r in matrix[0])
+
+
+EGRESS, INGRESS = "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule"
+# (workspace, resource type, construct ID prefix, a needed flow it carries: source and destination prefixes).
+# GitLab's own egress to the webhook endpoint is not listed: its egress 443 to the VPC's CIDR (for the
+# interface endpoints) admits it too, so the dedicated rule is not the only one carrying that flow.
+CARRIERS = [
+    ("tooling", EGRESS, "client-vpn_egress-dns-udp_", ("vpn-client", "tooling/resolver")),
+    ("tooling", INGRESS, "codeconnections_webhooks-from-gitlab_", ("tooling/ecs:", "tooling/webhook-endpoint:")),
+    ("tooling", EGRESS, "codeconnections_to-gitlab-alb_", ("tooling/host:", "tooling/alb:")),
+    ("tooling", INGRESS, "gitlab-service_database-from-task_", ("tooling/ecs:", "tooling/database:")),
+    ("tooling", INGRESS, "gitlab-alb_ingress-443-103000_16_", ("production/codebuild:", "tooling/alb:")),
+    (
+        "tooling",
+        "aws_route",
+        "transit-attachment_to-production-ap-northeast-1a_",
+        ("production/codebuild:", "tooling/"),
+    ),
+    (
+        "tooling-hub-routing",
+        "aws_ec2_transit_gateway_route_table_propagation",
+        "production_propagation-hub_",
+        ("production/codebuild:", "tooling/alb:"),
+    ),
+    (
+        "production",
+        EGRESS,
+        "pipeline-webapp_build-sg-https-103000_16_",
+        ("production/codebuild:", "production/endpoint:"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("workspace", "rtype", "prefix", "breaks"), CARRIERS)
+def test_taking_a_real_rule_away_breaks_its_flows(
+    synthesis: Synthesis, workspace: str, rtype: str, prefix: str, breaks: tuple[str, str]
+) -> None:
+    """The matrix rests on the synthesized resources: without one of them, a needed flow fails."""
+    stacks = copy.deepcopy(synthesis.stacks)
+    found = [name for name in stacks[workspace]["resource"][rtype] if name.startswith(prefix)]
+    assert len(found) == 1, (prefix, sorted(stacks[workspace]["resource"][rtype]))
+    del stacks[workspace]["resource"][rtype][found[0]]
+    checked, _names = check(Network(stacks), synthesis.environments.tooling.name)
+    broken = [r for r in checked if r.flow.must and not r.ok]
+    assert any(r.flow.src.startswith(breaks[0]) and r.flow.dst.startswith(breaks[1]) for r in broken), [
+        (r.flow.src, r.flow.dst) for r in broken
+    ]
 
 
 def test_no_other_way_into_the_network(network: Network) -> None:

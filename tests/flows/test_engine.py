@@ -283,3 +283,17 @@ def test_the_matrix_of_the_small_network() -> None:
     assert (APP, DB, 5432) in needed and (BUILD, LB, 443) in needed
     assert all(r.ok for r in checked if not r.flow.must), [r.verdict for r in checked if not r.ok]
     assert not names
+
+
+@pytest.mark.parametrize(
+    ("rtype", "body", "message"),
+    [
+        ("aws_network_acl", {"vpc_id": "${aws_vpc.vpc.id}"}, "aws_network_acl is not modelled"),
+        ("aws_ec2_transit_gateway", {"security_group_referencing_support": "enable"}, "security group referencing"),
+    ],
+)
+def test_what_the_model_does_not_know_is_refused(rtype: str, body: dict[str, Any], message: str) -> None:
+    stacks = small()
+    stacks["hub"]["resource"].setdefault(rtype, {})["extra"] = body
+    with pytest.raises(FlowModelError, match=message):
+        Network(stacks)
