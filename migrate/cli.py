@@ -165,6 +165,9 @@ def run(  # noqa: PLR0912, PLR0915
             )
         elif args.command == "cut-over":
             assert plan is not None
+            # GitLab's projects are private: reading their refs takes the token too.
+            token = gitlab_token(aws, args.token_secret_id, env)
+            git = Git.for_gitlab(gitlab_url, token, aws.git_env())
             cut_over(plan, name_prefix=account.name_prefix, aws=aws, git=git, remotes=remotes, report=report)
         else:
             assert plan is not None

@@ -26,7 +26,7 @@ import pytest
 from rich.console import Console
 
 from config.loader import load_environments
-from config.migration import load_plans, parse_plan
+from config.migration import dump_plan, load_plans, parse_plan
 from migrate.cli import run
 from migrate.git import Git
 from tests.conftest import EXAMPLE, ROOT
@@ -67,6 +67,7 @@ class World:
     aws: StubbedAws
     fake: FakeCodeCommit
     gitlab: FakeGitLab
+    push_deny: tuple[str, str, str] = ("", "", "")  # name, path and document of the synthesized policy
 
     def run(self, *argv: str, extra: tuple[str, ...] = (), env_token: str = TOKEN) -> tuple[int, dict[str, Any], str]:
         command = argv[0]
@@ -316,7 +317,12 @@ def test_the_synthesized_target_workspace_builds_from_the_gitlab_paths(
 ) -> None:
     from stacks.app import build_app
 
+    # infra (no pipeline, no build project uses it) is cut over: GitLab is its source now.
+    plan_file = world.root / "migration" / "staging.yaml"
     environments = load_environments(world.root / "environments")
+    plan = parse_plan(plan_file.read_text(), "migration/staging.yaml", environments)
+    infra = plan.repositories["infra"].model_copy(update={"cut_over": True})
+    plan_file.write_text(dump_plan(plan.model_copy(update={"repositories": {**plan.repositories, "infra": infra}})))
     plans = load_plans(world.root / "migration", environments).by_workspace
     outdir = tmp_path_factory.mktemp("e2e-synth")
     app, _ = build_app(environments, str(outdir), plans=plans)
@@ -328,5 +334,22 @@ def test_the_synthesized_target_workspace_builds_from_the_gitlab_paths(
     }
     found = {(c["FullRepositoryId"], c["BranchName"]) for c in sources.values()}
     assert {("delivery/webapp", "main"), ("delivery/api", "main"), ("delivery/webapp", "develop")} <= found
-    policies = stack["resource"].get("aws_iam_policy", {}).values()
-    assert not [p for p in policies if p["name"].endswith("codecommit-push-deny")]  # nothing cut over yet
+    (deny,) = [p for p in stack["resource"]["aws_iam_policy"].values() if p["name"].endswith("codecommit-push-deny")]
+    assert json.loads(deny["policy"])["Statement"][0]["Resource"] == f"arn:aws:codecommit:{REGION}:{ACCOUNT}:infra"
+    world.push_deny = (deny["name"], deny["path"], deny["policy"])
+
+
+def test_cut_over_is_safe_once_the_synthesized_deny_is_applied(world: World) -> None:
+    code, report, output = world.run("cut-over")
+    assert code == 0, output
+    (entry,) = report["entries"]
+    assert entry["repository"] == "infra" and not entry["details"]["safe_to_delete"]
+    assert "the push deny" in entry["message"] and "is not applied" in entry["message"]
+    # What terraform apply of the staging workspace creates: the synthesized name and path.
+    name, path, document = world.push_deny
+    world.aws.client("iam").create_policy(PolicyName=name, Path=path, PolicyDocument=document)
+    code, report, output = world.run("cut-over")
+    assert code == 0, output
+    (entry,) = report["entries"]
+    assert entry["details"]["safe_to_delete"] and entry["details"]["deny_applied"]
+    assert entry["message"] == "safe to delete: pushes denied, 1 refs equal on GitLab, unused"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from config.errors import ConfigError
@@ -57,3 +59,17 @@ def test_same_gitlab_path_twice() -> None:
         ConfigError, match=r"repositories.other.gitlab: 'DELIVERY/WEBAPP' is also the GitLab path of webapp"
     ):
         parse_plan(text, "migration/staging.yaml", example_environments())
+
+
+def test_main_validates_the_committed_plans_with_the_environments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import main
+
+    assert main.main(["--check"]) == 0  # the committed example plan (migration/staging.yaml) is valid
+    (tmp_path / "staging.yaml").write_text(GOOD.replace("delivery/api}", "delivery/api.git}"), encoding="utf-8")
+    assert main.main(["--check", "--migration", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "staging.yaml: repositories.api.gitlab: 'delivery/api.git' is not a valid GitLab path" in error
+    assert "nothing was synthesized" in error
+
