@@ -194,6 +194,7 @@ def check_access(access: GitLabAccess, display: str) -> Iterator[Problem]:
     lowered = {g.lower(): g for g in groups}
     for path, group in groups.items():
         yield from _check_members(access, path, group, display)
+        yield from _check_inherited(groups, path, group, display)
         yield from _check_group(groups, path, group, display)
     for other in access.service_user.memberships:
         if other.lower() not in lowered:
@@ -225,6 +226,31 @@ def _check_members(access: GitLabAccess, path: str, group: Group, display: str) 
                     f"{where}.members.{role}",
                     f"'{user}' is the CodeConnections service user",
                     "set its roles under service_user.memberships",
+                )
+
+
+def _check_inherited(groups: Mapping[str, Group], path: str, group: Group, display: str) -> Iterator[Problem]:
+    """A subgroup member may not get less than the role inherited from a parent group:
+    GitLab refuses it ("Override ancestor group membership", GitLab subgroups docs: a
+    direct membership is at least the inherited access level, equal allowed)."""
+    inherited: dict[str, tuple[str, str]] = {}
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        ancestor = "/".join(parts[:depth])
+        for role, users in groups[ancestor].members.items():
+            for user in users:
+                held = inherited.get(user.lower())
+                if held is None or ROLES.index(role) > ROLES.index(held[0]):
+                    inherited[user.lower()] = (role, ancestor)
+    for role, users in group.members.items():
+        for user in users:
+            held = inherited.get(user.lower())
+            if held is not None and ROLES.index(role) < ROLES.index(held[0]):
+                yield Problem(
+                    display,
+                    f"{_field(path)}.members.{role}",
+                    f"'{user}' is a {held[0]} of {held[1]}, which {path} inherits; GitLab refuses a lower role",
+                    "remove the user here (the inherited role applies) or give a higher role",
                 )
 
 

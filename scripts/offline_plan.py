@@ -106,8 +106,10 @@ def required_providers(stack: Mapping[str, object]) -> list[str]:
     required = stack.get("terraform", {}).get("required_providers", {})  # type: ignore[attr-defined]
     sources = []
     for body in required.values():
-        source = str(body["source"])
-        sources.append(source if source.count("/") == 2 else f"registry.terraform.io/{source}")
+        # "aws" is hashicorp/aws on the public registry ("Provider source addresses", Terraform docs).
+        parts = str(body["source"]).split("/")
+        full = {1: ["registry.terraform.io", "hashicorp", *parts], 2: ["registry.terraform.io", *parts]}
+        sources.append("/".join(full.get(len(parts), parts)))
     return sorted(sources)
 
 

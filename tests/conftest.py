@@ -83,7 +83,8 @@ def terraform_runs(synthesis: Synthesis, tmp_path_factory: pytest.TempPathFactor
 def checkov_result(terraform_runs: dict[str, WorkspaceRun], tmp_path_factory: pytest.TempPathFactory) -> CheckovResult:
     plans = {name: run.plan_json for name, run in terraform_runs.items() if run.plan_json is not None}
     # A workspace Terraform could not plan for want of its provider has no plan to scan;
-    # the Terraform table says so. Every other workspace must have one.
+    # the Terraform table says so (docs/gitlab-access.md: the GitLab workspace without
+    # gitlabhq/gitlab in the mirror). Every other workspace must have one.
     missing = sorted(name for name, run in terraform_runs.items() if name not in plans and run.not_planned is None)
     assert not missing, f"no plan to scan for {missing}; see the terraform tests"
     findings, passed, log = scan(plans, tmp_path_factory.mktemp("checkov"))

@@ -65,6 +65,15 @@ def test_a_user_in_two_roles_in_one_group_is_refused(tmp_path: Path) -> None:
     )
 
 
+def test_a_subgroup_role_below_the_inherited_one_is_refused(tmp_path: Path) -> None:
+    lower = ACCESS.replace("  ledger:\n", "  ledger:\n    members: {maintainer: [carol]}\n")
+    assert only_problem(env(tmp_path, lower)) == (
+        "e/gitlab.yaml: systems.ledger.subgroups.reports.members.developer: 'carol' is a maintainer of ledger, "
+        "which ledger/reports inherits; GitLab refuses a lower role\n"
+        "    hint: remove the user here (the inherited role applies) or give a higher role"
+    )
+
+
 def test_a_role_key_twice_is_refused_not_merged(tmp_path: Path) -> None:
     twice = ACCESS.replace("      developer: [bob]\n", "      developer: [bob]\n      maintainer: [dave]\n")
     found = only_problem(env(tmp_path, twice))
