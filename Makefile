@@ -10,7 +10,7 @@ export CHECKPOINT_DISABLE := 1
 # jsii warns on every start that Node 20 is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup synth test check schema atlantis bench clean
+.PHONY: setup synth plan lock deploy-roles test check schema atlantis diagram bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -36,6 +36,22 @@ synth: setup
 	  digest=$$($(PY) main.py --inputs-digest) && rm -f cdktf.out/inputs.sha256 && \
 	  npx --no-install cdktf synth && echo "$$digest" > cdktf.out/inputs.sha256; }
 
+## Offline plan of every workspace into cdktf.out/plans/<workspace>/{plan.bin,plan.json,summary.txt}:
+## no AWS credentials needed or used (fake keys, local state, fixture outputs; scripts/offline_plan.py).
+plan: synth
+	$(PY) -m scripts.offline_plan
+
+## Refresh providers.lock.hcl (copied into every workspace at synth) for more platforms, e.g.
+## make lock PLATFORMS="linux_amd64 linux_arm64 darwin_arm64 darwin_amd64 windows_amd64"
+## (from the registry; a mirror can only hash the platforms it holds). Commit the result.
+PLATFORMS ?= linux_amd64
+lock: setup
+	$(PY) -m scripts.provider_lock $(PLATFORMS)
+
+## CloudFormation templates of the deploy roles into cdktf.out/deploy-roles/ (docs/deploy-roles.md).
+deploy-roles: synth
+	$(PY) -m scripts.deploy_roles
+
 ## The whole test suite: config, constructs, workspaces, terraform validate/plan, checkov, ruff, mypy.
 test: setup
 	$(PY) -m pytest
@@ -52,6 +68,11 @@ schema: setup
 ## Regenerate atlantis.yaml from the workspaces and their dependencies (synthesizes first).
 atlantis: setup
 	$(PY) main.py --write-atlantis
+
+## Prove the network flows from the synthesis and write their matrix into docs/network.md, the
+## architecture into docs/architecture.dot and, with graphviz's dot, docs/architecture.svg.
+diagram: synth
+	$(PY) -m flows
 
 ## Synthesis timings (import, example, 20 target accounts), each in a fresh process.
 bench: setup

@@ -22,17 +22,30 @@ from pathlib import Path
 
 from config.backend import BACKEND_FILE, S3BackendSettings, load_backend
 from config.errors import ConfigError, Problem
+from config.gitlab_access import check_against_plans
 from config.loader import SCHEMA_FILE, Environments, json_schema, load_environments
-from config.migration import load_plans
+from config.migration import PLAN_DIR, Plan, Plans, load_plans
+from config.reading import display_path
 from config.state import check_state
 
 ROOT = Path(__file__).resolve().parent
 # What the synthesized JSON depends on, beside environments/ and backend.tf.json:
 # the code, the CDKTF configuration and the pins of every package it runs with.
-INPUT_FILES = ("main.py", "cdktf.json", "requirements.txt", "requirements-dev.txt", "package-lock.json")
+INPUT_FILES = (
+    "main.py",
+    "cdktf.json",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "package-lock.json",
+    "providers.lock.hcl",
+)
+# The committed provider lock (hashicorp/aws 5.100.0 and its checksums), copied into
+# every workspace as .terraform.lock.hcl: `terraform init` then verifies the provider
+# against it instead of trusting whatever it installs, and `cdktf diff`/`deploy` skip
+# their `terraform providers lock` step, which would need the registry
+# ("Dependency Lock File", Terraform documentation; docs/deploy.md, Offline).
+PROVIDER_LOCK_FILE = "providers.lock.hcl"
 INPUT_DIRS = ("config", "modules", "stacks")
-# The committed migration plans: repositories with cut_over: true get the push deny.
-MIGRATION_DIR = "migration"
 # In the output directory, written by `make synth` after a successful synthesis.
 INPUTS_DIGEST_FILE = "inputs.sha256"
 
@@ -58,10 +71,32 @@ def inputs_digest(root: Path, environments_dir: Path, backend_file: Path) -> str
     for path in sorted(environments_dir.rglob("*")):
         if not path.is_dir():
             add("environments/" + path.relative_to(environments_dir).as_posix(), path)
-    for path in sorted((root / MIGRATION_DIR).glob("*.yaml")):
-        add(f"{MIGRATION_DIR}/{path.name}", path)
+    for path in sorted((root / PLAN_DIR).glob("*.yaml")):
+        add(f"{PLAN_DIR}/{path.name}", path)
     add("backend.tf.json", backend_file)
     return digest.hexdigest()
+
+
+def write_schema(environments_dir: Path) -> int:
+    """Write the JSON Schemas for editors (account files, gitlab.yaml); a directory
+    that cannot take them is one problem."""
+    from config import gitlab_access
+
+    for name, schema in ((SCHEMA_FILE, json_schema()), (gitlab_access.SCHEMA_FILE, gitlab_access.json_schema())):
+        target = environments_dir / name
+        try:
+            target.write_text(schema, encoding="utf-8")
+        except OSError as error:
+            problem = Problem(
+                display_path(target),
+                "",
+                f"cannot be written: {error.strerror}",
+                "point --environments at the directory of account files",
+            )
+            print(ConfigError([problem]), file=sys.stderr)
+            return 2
+        print(f"wrote {target}")
+    return 0
 
 
 def up_to_date(outdir: Path, digest: str) -> str | None:
@@ -94,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--migration",
         type=Path,
-        default=ROOT / MIGRATION_DIR,
+        default=ROOT / PLAN_DIR,
         help="migration plans (docs/migration.md); their cut-over repositories get the push deny",
     )
     parser.add_argument("--check", action="store_true", help="validate the configuration and stop")
@@ -122,12 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if reason is None else 1
 
     if args.write_schema:
-        (args.environments / SCHEMA_FILE).write_text(json_schema(), encoding="utf-8")
-        print(f"wrote {args.environments / SCHEMA_FILE}")
-        return 0
+        return write_schema(args.environments)
     try:
-        environments, backend = load(args.environments, args.backend)
-        plans = load_plans(args.migration, environments, display_root=Path.cwd()).by_workspace
+        environments, backend, plans = load(args.environments, args.backend, args.migration)
     except ConfigError as error:
         print(error, file=sys.stderr)
         print("nothing was synthesized", file=sys.stderr)
@@ -144,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
 
     app, stacks = build_app(environments, args.outdir, backend, plans)
     app.synth()
+    lock = (ROOT / PROVIDER_LOCK_FILE).read_bytes()
+    for name in stacks:
+        (Path(args.outdir) / "stacks" / name / ".terraform.lock.hcl").write_bytes(lock)
     state = f"S3 state in {backend.bucket}" if backend else "local state"
     print(f"synthesized {len(stacks)} workspaces ({state}) into {args.outdir}/stacks: {', '.join(stacks)}")
     if args.write_atlantis:
@@ -155,8 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def load(environments_dir: Path, backend_file: Path) -> tuple[Environments, S3BackendSettings | None]:
-    """Both configuration sources, with the problems of both in one ConfigError."""
+def load(
+    environments_dir: Path, backend_file: Path, migration_dir: Path | None = None
+) -> tuple[Environments, S3BackendSettings | None, dict[str, Plan]]:
+    """Every configuration source (accounts, backend, migration plans: by default the
+    ``migration/`` beside ``environments_dir``), with their problems in one ConfigError;
+    the plans by target workspace."""
     problems: list[Problem] = []
     environments = backend = None
     try:
@@ -164,15 +203,36 @@ def load(environments_dir: Path, backend_file: Path) -> tuple[Environments, S3Ba
     except ConfigError as error:
         problems += error.problems
     try:
-        display = backend_file.relative_to(Path.cwd()) if backend_file.is_relative_to(Path.cwd()) else backend_file
-        backend = load_backend(backend_file, display=str(display))
+        display = display_path(backend_file)
+        backend = load_backend(backend_file, display=display)
     except ConfigError as error:
         problems += error.problems
     if not problems and environments is not None:
-        problems += check_state(environments, backend, str(display))
-    if problems or environments is None:
+        problems += check_state(environments, backend, display)
+    plans = None
+    if not problems and environments is not None:
+        try:
+            plans = load_plans(
+                migration_dir or environments_dir.parent / PLAN_DIR, environments, display_root=Path.cwd()
+            )
+        except ConfigError as error:
+            problems += error.problems
+        else:
+            problems += _check_migration_paths(environments, plans)
+    if problems or environments is None or plans is None:
         raise ConfigError(problems)
-    return environments, backend
+    return environments, backend, dict(plans.by_workspace)
+
+
+def _check_migration_paths(environments: Environments, plans: Plans) -> list[Problem]:
+    """environments/gitlab.yaml and migration/*.yaml agree on the GitLab projects, where both exist."""
+    if environments.gitlab_access is None:
+        return []
+    paths = {
+        plans.files[workspace]: [repo.gitlab for repo in plan.repositories.values() if repo.migrate]
+        for workspace, plan in plans.by_workspace.items()
+    }
+    return list(check_against_plans(environments.gitlab_access, environments.gitlab_access_file, paths))
 
 
 if __name__ == "__main__":

@@ -7,16 +7,18 @@ prefix here: workspace ``W`` keeps its state at ``<key>/W.tfstate``.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
+from config.arn_checks import arn_partition_problem
 from config.errors import ConfigError, Problem
 from config.loader import problems_from_validation
 from config.model import Region, RoleArn, Strict, problem
+from config.naming_rules import LIMITS
+from config.reading import parse_json, read_text
 
 BACKEND_FILE = "backend.tf.json"
 COMMENT = "//"
@@ -30,6 +32,18 @@ def _bucket(value: str) -> str:
             "'{value}' is not a valid S3 bucket name",
             "3 to 63 lowercase letters, digits, dots and dashes, starting and ending with a letter or digit",
             value=value,
+        )
+    s3 = LIMITS["s3_bucket"]
+    reserved = [p for p in s3.reserved_prefixes if value.startswith(p)]
+    reserved += [x for x in s3.reserved_suffixes if value.endswith(x)]
+    if reserved:
+        raise problem(
+            "bucket_reserved",
+            "'{value}' uses '{reserved}', which S3 reserves for its own names",
+            f"S3 refuses bucket names starting with {', '.join(s3.reserved_prefixes)} "
+            f"or ending with {', '.join(s3.reserved_suffixes)}; choose another name",
+            value=value,
+            reserved=reserved[0],
         )
     return value
 
@@ -129,12 +143,14 @@ class S3BackendSettings(Strict):
 
 def load_backend(path: Path, display: str = BACKEND_FILE) -> S3BackendSettings | None:
     """The settings in ``path``, ``None`` when it does not exist (local state)."""
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ConfigError([Problem(display, "", f"not valid JSON: {error}", "fix the JSON syntax")]) from None
+    text, problems = read_text(path, display)
+    data = None
+    if text is not None:
+        data, problems = parse_json(text, display)
+    if problems:
+        raise ConfigError(problems)
     top: dict[str, Any] = data if isinstance(data, dict) else {}
     terraform: dict[str, Any] = top["terraform"] if isinstance(top.get("terraform"), dict) else {}
     # main.py reads this file, Terraform never does: anything beside the backend would be ignored silently.
@@ -170,10 +186,42 @@ def load_backend(path: Path, display: str = BACKEND_FILE) -> S3BackendSettings |
         # Syntax", Comment Properties); backend.tf.json.example explains itself with one.
         s3 = {name: value for name, value in s3.items() if name != COMMENT}
     try:
-        return S3BackendSettings.model_validate(s3)
+        settings = S3BackendSettings.model_validate(s3)
     except ValidationError as error:
         prefixed = [
             Problem(p.file, f"terraform.backend.s3.{p.field}".rstrip("."), p.message, p.hint)
             for p in problems_from_validation(display, error, reference="backend.tf.json.example and the README")
         ]
         raise ConfigError(prefixed) from None
+    problems = _arn_problems(settings, display)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _arn_problems(settings: S3BackendSettings, display: str) -> list[Problem]:
+    """The state key must be in the bucket's region and partition ("Specifying server-side
+    encryption with AWS KMS", Amazon S3 User Guide: the key and the bucket share a region)."""
+    field = "terraform.backend.s3."
+    found = []
+    arns = {"kms_key_id": settings.kms_key_id}
+    if settings.assume_role is not None:
+        arns["assume_role.role_arn"] = settings.assume_role.role_arn
+    for name, arn in arns.items():
+        if arn is None:
+            continue
+        wrong = arn_partition_problem(display, field + name, arn, settings.region)
+        if wrong is not None:
+            found.append(wrong)
+    key_region = settings.kms_key_id.split(":")[3] if settings.kms_key_id else settings.region
+    if not found and key_region != settings.region:
+        found.append(
+            Problem(
+                display,
+                field + "kms_key_id",
+                f"the key is in {key_region}, but the state bucket is in {settings.region}",
+                "S3 encrypts with a KMS key of the bucket's own region; use the key the bootstrap workspace "
+                "creates there",
+            )
+        )
+    return found

@@ -10,9 +10,11 @@ import ipaddress
 from collections.abc import Iterator, Mapping
 from itertools import combinations
 
+from config.arn_checks import check_arns
 from config.errors import Problem
 from config.gitlab_checks import check_gitlab
 from config.model import SMALLEST_SUBNET_PREFIX, Account
+from config.name_checks import check_names
 from config.network_checks import check_network
 from config.operations import check_operations
 from config.pipelines import check_delivery
@@ -27,7 +29,16 @@ def check_all(accounts: Loaded, all_read: bool = True) -> list[Problem]:
     that field already has its problem reported."""
     problems: list[Problem] = []
     for path, account in accounts.items():
-        for rule in (_network, _deploy_role, _hostname_by_role, check_delivery, check_gitlab, check_operations):
+        for rule in (
+            _network,
+            _deploy_role,
+            _hostname_by_role,
+            check_delivery,
+            check_gitlab,
+            check_operations,
+            check_names,
+            check_arns,
+        ):
             try:
                 problems.extend(rule(path, account))
             except AttributeError:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from config.certificates import CodeConnectionsTlsCertificate
 from config.types import Strict, problem
 
 # Fargate's allowed task sizes, cpu units -> memory MiB ("Task CPU and memory",
@@ -164,6 +165,11 @@ class Certificate(Strict):
         None,
         pattern=r"^Z[A-Z0-9]{1,31}$",
         description="Public Route 53 hosted zone ID where the DNS validation record of a new certificate is written.",
+    )
+    codeconnections_tls_certificate: CodeConnectionsTlsCertificate | None = Field(
+        None,
+        description="Only when a private CA issued existing_arn: the PEM certificate GitLab presents (or its "
+        "issuing CA's), which the CodeConnections host trusts. Not needed with a public ACM certificate.",
     )
 
 

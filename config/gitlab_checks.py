@@ -175,6 +175,13 @@ def _certificate(path: str, account: Account, gitlab: GitLabConfig) -> Iterator[
             "no certificate for the HTTPS listener",
             "set existing_arn (an issued ACM certificate) or dns_validation_zone_id (a public Route 53 zone)",
         )
+    if certificate.codeconnections_tls_certificate is not None and existing is None:
+        yield Problem(
+            path,
+            "gitlab.certificate.codeconnections_tls_certificate",
+            "set for a certificate that ACM issues by DNS validation, which a public CA signs",
+            "remove it (the host trusts public CAs), or use existing_arn with a certificate of your private CA",
+        )
     if existing is not None:
         parts = existing.split(":", 5)
         if parts[2] != "acm" or not parts[5].startswith("certificate/"):

@@ -22,6 +22,7 @@ from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, ValidationE
 from config.errors import ConfigError, Problem
 from config.loader import Environments, problems_from_validation
 from config.pipelines import Repository
+from config.reading import parse_yaml, read_text
 from config.types import AccountId, Region, Strict, problem
 from modules.naming import Namer
 
@@ -163,39 +164,11 @@ class Plan(Strict):
         return tuple(name for name, repo in self.repositories.items() if repo.migrate and repo.cut_over)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A mapping key twice is an error (PyYAML would keep the last silently)."""
-
-    duplicates: list[tuple[str, int]]
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-        if key in seen:
-            loader.duplicates.append((str(key), key_node.start_mark.line + 1))
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def parse_plan(text: str, display: str, environments: Environments | None = None) -> Plan:
     """Validate one plan's text; raise ``ConfigError`` listing every problem."""
-    loader = _UniqueKeyLoader(text)
-    loader.duplicates = []
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as error:
-        raise ConfigError([Problem(display, "", f"not valid YAML: {error}", "fix the YAML syntax")]) from None
-    finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
-    problems = [
-        Problem(display, key, f"'{key}' appears twice (line {line})", "each repository and key once; merge the entries")
-        for key, line in loader.duplicates
-    ]
+    data, problems = parse_yaml(text, display)
+    if problems:
+        raise ConfigError(problems)
     if not isinstance(data, dict):
         raise ConfigError([*problems, Problem(display, "", "the plan is not a mapping", "run migrate inventory")])
     plan = None
@@ -276,7 +249,11 @@ def load_plans(directory: Path, environments: Environments, display_root: Path |
             str(path.relative_to(display_root)) if display_root and path.is_relative_to(display_root) else str(path)
         )
         try:
-            plan = parse_plan(path.read_text(encoding="utf-8"), display, environments)
+            text, unreadable = read_text(path, display)
+            if text is None:
+                problems += unreadable
+                continue
+            plan = parse_plan(text, display, environments)
         except ConfigError as error:
             problems += error.problems
             continue

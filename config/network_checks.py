@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 
 from config.errors import Problem
 from config.model import Account
-from config.workspaces import hub_routing_workspace
+from config.workspaces import gitlab_workspace, hub_routing_workspace
 
 Loaded = Mapping[str, Account]  # file path -> account
 
@@ -88,12 +88,17 @@ def _reserved_workspace(accounts: Loaded) -> Iterator[Problem]:
     tooling = [a for a in accounts.values() if getattr(a, "role", None) == "tooling" and a.workspace]
     if len(tooling) != 1:
         return
-    reserved = hub_routing_workspace(tooling[0].name)
+    reserved = {
+        hub_routing_workspace(tooling[0].name): "hub-routing",
+        # Reserved whether or not environments/gitlab.yaml exists yet, so adding it later never clashes.
+        gitlab_workspace(tooling[0].name): "GitLab",
+    }
     for path, account in accounts.items():
-        if getattr(account, "workspace", None) == reserved:
+        name = getattr(account, "workspace", None)
+        if name in reserved:
             yield Problem(
                 path,
                 "workspace",
-                f"'{reserved}' is the tooling account's hub-routing workspace",
+                f"'{name}' is the tooling account's {reserved[name]} workspace",
                 "rename this file or set another workspace:",
             )

@@ -116,6 +116,11 @@ class Monitoring(_Strict):
         default_factory=dict, description="Subscribers of the alarm topic, keyed by a stable name."
     )
     thresholds: Thresholds = Field(default_factory=Thresholds)  # type: ignore[arg-type]
+    finding_min_severity: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"] = Field(
+        "HIGH",
+        description="Amazon Inspector findings of the GitLab image at this severity or above page the alarm "
+        "topic (with gitlab.image.scanning: enhanced; basic scanning has no Inspector findings).",
+    )
 
 
 class BackupRule(_Strict):
@@ -154,7 +159,7 @@ class Operations(_Strict):
 
     mail: Mail = Field(default_factory=Mail)  # type: ignore[arg-type]
     monitoring: Monitoring | None = Field(
-        default_factory=Monitoring,
+        default_factory=Monitoring,  # type: ignore[arg-type]
         description="Alarms, their topic and the dashboard; null turns them off.",
     )
     backup: Backup | None = Field(

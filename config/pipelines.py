@@ -1,4 +1,4 @@
-"""Delivery in a target account: the CodeConnections host for GitLab and the pipelines.
+"""Delivery in a target account: the pipelines that build from GitLab.
 
 ``Account.delivery`` holds one ``Delivery``; the rules that need the account (its
 role and region) are in ``check_delivery``, called from ``config.checks``.
@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from config.codeconnections_regions import gitlab_self_managed_available, unavailable_reason
 from config.errors import Problem
@@ -37,9 +37,6 @@ COMPUTE_TYPES: Mapping[str, str] = MappingProxyType(
 # Trigger filters take at most 8 patterns each ("Add trigger with push or pull
 # request event types", AWS CodePipeline User Guide).
 MAX_FILTER_PATTERNS = 8
-# CodeConnections accepts a TLS certificate of up to 16384 characters
-# (VpcConfiguration.TlsCertificate, AWS CodeConnections API Reference).
-MAX_CERTIFICATE_LENGTH = 16384
 DEFAULT_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 
 
@@ -65,24 +62,6 @@ def _branch(value: str) -> str:
             value=value,
         )
     return value
-
-
-def _certificate(value: str) -> str:
-    text = value.strip()
-    if not (text.startswith("-----BEGIN CERTIFICATE-----") and text.endswith("-----END CERTIFICATE-----")):
-        raise problem(
-            "certificate",
-            "not a PEM certificate",
-            "paste the CA certificate from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----",
-        )
-    if len(text) > MAX_CERTIFICATE_LENGTH:
-        raise problem(
-            "certificate_length",
-            "the certificate has {length} characters, more than CodeConnections accepts",
-            f"at most {MAX_CERTIFICATE_LENGTH} characters; give the issuing CA's certificate only",
-            length=len(text),
-        )
-    return text + "\n"
 
 
 def _policy_arn(value: str) -> str:
@@ -181,19 +160,10 @@ class Pipeline(Strict):
         return self.trigger.branches or Filter(includes=(self.branch,), excludes=())
 
 
-class Connection(Strict):
-    """The CodeConnections host (GitLab's https URL, in the account VPC) and its connection."""
-
-    tls_certificate: Annotated[str, AfterValidator(_certificate)] | None = Field(
-        None,
-        description="PEM certificate of the CA that issued GitLab's certificate, when it is a private CA.",
-    )
-
-
 class Delivery(Strict):
-    """Target accounts only: the connection to GitLab and the pipelines, keyed by name."""
+    """Target accounts only: the pipelines, keyed by name. Their GitLab connection is
+    the tooling account's (one per target, shared through AWS RAM)."""
 
-    connection: Connection = Field(default_factory=Connection)  # type: ignore[arg-type]
     pipelines_enabled: bool = Field(
         False,
         description="Two-phase rollout. false (phase one): no CodePipeline is planned; the connection is "
@@ -202,6 +172,22 @@ class Delivery(Strict):
         "webhook (docs/pipelines.md).",
     )
     pipelines: dict[PipelineName, Pipeline] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_connection(cls, data: Any) -> Any:
+        # The host moved beside GitLab (issue 10): a file written for the old layout
+        # must not lose its certificate silently.
+        if isinstance(data, dict) and "connection" in data:
+            raise problem(
+                "connection_moved",
+                "delivery.connection is no longer a setting: the CodeConnections host and the connections "
+                "are in the tooling account",
+                "remove connection:; a private CA's certificate (the old connection.tls_certificate) goes to "
+                "gitlab.certificate.codeconnections_tls_certificate in the tooling account's file "
+                '(docs/pipelines.md, "Moving from a host per target account")',
+            )
+        return data
 
     @property
     def uses_vpc(self) -> bool:

@@ -17,13 +17,13 @@ from config.backend import S3BackendSettings
 from config.errors import Problem
 from config.loader import Environments
 from config.model import Account
+from config.naming_rules import compose
 from config.regions import partition_of
-from config.workspaces import BOOTSTRAP_WORKSPACE
-from modules.naming import Namer
+from config.workspaces import BOOTSTRAP_WORKSPACE, STATE_NAMER_WORKSPACE
 
 DEFAULT_KEY_PREFIX = "gitlab-on-aws"
 # Namer workspace of the state resources: gitlab-tfstate-<account>-<region> etc.
-NAMER_WORKSPACE = "tfstate"
+NAMER_WORKSPACE = STATE_NAMER_WORKSPACE
 KMS_PURPOSE = "state"
 
 
@@ -49,24 +49,22 @@ class StateNames:
         return f"{self.key_prefix}/{workspace}.tfstate"
 
 
-def state_namer(tooling: Account) -> Namer:
-    return Namer(tooling.name_prefix, NAMER_WORKSPACE)
-
-
 def state_names(tooling: Account, backend: S3BackendSettings | None) -> StateNames:
-    namer = state_namer(tooling)
+    def name(kind: str, *parts: str) -> str:
+        return compose(kind, tooling.name_prefix, NAMER_WORKSPACE, *parts)
+
     region = backend.region if backend else tooling.region
     return StateNames(
         account_id=tooling.account_id,
         region=region,
         partition=partition_of(region),
-        bucket=backend.bucket if backend else namer.name("s3_bucket", tooling.account_id, region),
+        bucket=backend.bucket if backend else name("s3_bucket", tooling.account_id, region),
         # The log bucket is never named in backend.tf.json: only the bootstrap uses it.
-        log_bucket=namer.name("s3_bucket", "access-logs", tooling.account_id, region),
+        log_bucket=name("s3_bucket", "access-logs", tooling.account_id, region),
         key_prefix=backend.key if backend else DEFAULT_KEY_PREFIX,
-        lock_table=backend.dynamodb_table if backend else namer.name("default", "locks"),
+        lock_table=backend.dynamodb_table if backend else name("default", "locks"),
         # The alias KmsKey gives the key (modules/kms_key.py).
-        kms_alias="alias/" + namer.name("kms_alias", KMS_PURPOSE),
+        kms_alias="alias/" + name("kms_alias", KMS_PURPOSE),
         state_role_arn=backend.assume_role.role_arn if backend and backend.assume_role else None,
     )
 

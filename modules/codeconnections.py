@@ -1,18 +1,18 @@
-"""A CodeConnections host for the private GitLab, in the account VPC, and a connection on it."""
+"""The CodeConnections host for the private GitLab, in the tooling VPC beside it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf import Fn, TerraformLocal, Token
-from cdktf_cdktf_provider_aws.codestarconnections_connection import CodestarconnectionsConnection
-from cdktf_cdktf_provider_aws.codestarconnections_host import (
-    CodestarconnectionsHost,
-    CodestarconnectionsHostVpcConfiguration,
+from cdktf import Fn, TerraformResourceLifecycle, Token
+from cdktf_cdktf_provider_aws.codeconnections_host import (
+    CodeconnectionsHost,
+    CodeconnectionsHostVpcConfiguration,
 )
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from modules.naming import Namer
@@ -54,12 +54,15 @@ def console_url(arn: str, account_id: str, region: str, kind: str) -> str:
 
 
 @dataclass(frozen=True)
-class CodeConnectionsProps:
-    """Inputs of ``CodeConnections``.
+class CodeConnectionsHostProps:
+    """Inputs of ``CodeConnectionsHost``.
 
-    ``subnet_ids`` are private subnets in at least two AZs of ``vpc_id``;
-    ``gitlab_cidr`` is the tooling VPC, reached through the Transit Gateway.
-    ``tls_certificate`` is the PEM of a private CA that issued GitLab's certificate.
+    ``subnet_ids`` are private subnets of ``vpc_id`` (the tooling VPC), one per AZ,
+    at least two. ``gitlab_security_group_id`` is GitLab's task group (it sends the
+    webhooks), ``load_balancer_security_group_id`` GitLab's internal ALB (the host
+    calls GitLab's API and clones through it). ``tls_certificate``: the PEM
+    certificate GitLab presents, only when a private CA issued it (checked by
+    config/certificates.py); None for an ACM certificate of a public CA.
     """
 
     namer: Namer
@@ -68,7 +71,8 @@ class CodeConnectionsProps:
     gitlab_hostname: str
     vpc_id: str
     subnet_ids: Sequence[str]
-    gitlab_cidr: str
+    gitlab_security_group_id: str
+    load_balancer_security_group_id: str
     tls_certificate: str | None = None
 
     def __post_init__(self) -> None:
@@ -79,67 +83,74 @@ class CodeConnectionsProps:
             raise ValueError("the CodeConnections host needs subnets in at least two AZs")
 
 
-class CodeConnections(Construct):
-    """Host (``PENDING`` until "Set up host" is done by hand) and connection
-    (``PENDING`` until its handshake); see docs/pipelines.md."""
+class CodeConnectionsHost(Construct):
+    """One ``GitLabSelfManaged`` host (``PENDING`` until "Set up host" is done by hand,
+    docs/pipelines.md) and the security group of the network interfaces and the
+    webhook endpoint that CodeConnections creates in the tooling VPC.
 
-    def __init__(self, scope: Construct, id_: str, props: CodeConnectionsProps) -> None:
+    The connections on it, one per target account, are ``SharedConnection``s.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: CodeConnectionsHostProps) -> None:
         super().__init__(scope, id_)
         namer = props.namer
         self.security_group = SecurityGroup(
             self,
-            "host-sg",
+            "sg",
             name=namer.name("security_group", "codeconnections-host"),
-            description="CodeConnections host ENIs: HTTPS to GitLab in the tooling VPC only",
+            description="CodeConnections host: webhooks from the GitLab task in, HTTPS to the GitLab ALB out",
             vpc_id=props.vpc_id,
             tags={"Name": namer.name("tag", "codeconnections-host")},
         )
-        # Terraform drops AWS's default allow-all egress rule of a new group;
-        # this is the only rule: the host's ENIs call GitLab's API and nothing else.
-        VpcSecurityGroupEgressRule(
-            self,
-            "host-sg-https-to-gitlab",
-            security_group_id=self.security_group.id,
-            description="HTTPS to GitLab (tooling VPC, through the Transit Gateway)",
-            ip_protocol="tcp",
-            from_port=HTTPS,
-            to_port=HTTPS,
-            cidr_ipv4=props.gitlab_cidr,
-        )
-        # The host represents GitLab's https URL; with a VPC configuration
-        # CodeConnections places ENIs in these subnets to reach it
-        # ("Create a connection to GitLab self-managed", Developer Tools console User Guide).
-        self.host = CodestarconnectionsHost(
+        own = self.security_group.id
+        # With a VPC configuration CodeConnections creates the interface endpoint
+        # com.amazonaws.<region>.codestar-connections.webhooks in the host's VPC with
+        # the host's security groups, and GitLab's webhooks arrive there; the host's
+        # network interfaces call GitLab's API ("Create a host", "AWS CodeConnections
+        # and interface VPC endpoints", Developer Tools console User Guide). Terraform
+        # drops AWS's default allow-all egress rule, so these four rules are all.
+        ingress, egress = VpcSecurityGroupIngressRule, VpcSecurityGroupEgressRule
+        rules = (
+            (ingress, "webhooks-from-gitlab", own, props.gitlab_security_group_id,
+             "Webhooks from the GitLab task into the CodeConnections webhook endpoint"),
+            (egress, "gitlab-to-webhooks", props.gitlab_security_group_id, own,
+             "GitLab task webhooks to the CodeConnections webhook endpoint"),
+            (egress, "to-gitlab-alb", own, props.load_balancer_security_group_id,
+             "CodeConnections host: GitLab API and clone through the ALB"),
+            (ingress, "gitlab-alb-from-host", props.load_balancer_security_group_id, own,
+             "HTTPS from the CodeConnections host (API and clone)"),
+        )  # fmt: skip
+        for rule_type, rule_id, group, peer, description in rules:
+            rule_type(
+                self,
+                rule_id,
+                security_group_id=group,
+                description=description,
+                ip_protocol="tcp",
+                from_port=HTTPS,
+                to_port=HTTPS,
+                referenced_security_group_id=peer,
+            )
+        # Replacing the host would orphan every connection on it and their handshakes
+        # (done by hand): never destroyed by a plan.
+        self.host = CodeconnectionsHost(
             self,
             "host",
             name=namer.name("codeconnections", "gitlab"),
             provider_type="GitLabSelfManaged",
             provider_endpoint=f"https://{props.gitlab_hostname}",
-            vpc_configuration=CodestarconnectionsHostVpcConfiguration(
-                vpc_id=props.vpc_id,
-                subnet_ids=list(props.subnet_ids),
-                security_group_ids=[self.security_group.id],
-                tls_certificate=props.tls_certificate,
-            ),
+            vpc_configuration=[
+                CodeconnectionsHostVpcConfiguration(
+                    vpc_id=props.vpc_id,
+                    subnet_ids=list(props.subnet_ids),
+                    security_group_ids=[own],
+                    tls_certificate=props.tls_certificate,
+                )
+            ],
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
-        self.connection = CodestarconnectionsConnection(
-            self,
-            "connection",
-            name=namer.name("codeconnections", "gitlab"),
-            host_arn=self.host.arn,
-        )
-        self._action: TerraformLocal | None = None
-        self.host_console_url = console_url(self.host.arn, props.account_id, props.region, "hosts")
-        self.connection_console_url = console_url(self.connection.arn, props.account_id, props.region, "connections")
+        self.console_url = console_url(self.host.arn, props.account_id, props.region, "hosts")
 
     @property
-    def connection_arn(self) -> str:
-        return self.connection.arn
-
-    @property
-    def use_connection_action(self) -> str:
-        """The UseConnection action for this connection, as a Terraform local: a
-        reference without quotes, so it can sit inside a JSON policy string."""
-        if self._action is None:
-            self._action = TerraformLocal(self, "use-connection-action", use_connection_action(self.connection.arn))
-        return self._action.as_string
+    def arn(self) -> str:
+        return self.host.arn

@@ -1,5 +1,6 @@
 """CloudWatch alarms for GitLab's load balancer, service, database, file system and VPN,
-an SNS topic (KMS) they notify, and a dashboard of the same metrics."""
+an SNS topic (KMS) they notify, and a dashboard of the same metrics; with the image's
+repository, its Inspector findings page the same topic (``modules/inspector_findings.py``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
+from modules.inspector_findings import InspectorFindings, InspectorFindingsProps, Severity
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.naming import Namer
 from modules.policy import document, statement
@@ -28,8 +30,9 @@ MIB = 1024**2
 GIB = 1024**3
 # Services that publish to the topic; an encrypted topic needs their use of the key
 # ("Encryption at rest", Amazon SNS Developer Guide: CloudWatch alarms and AWS
-# Backup notifications need a customer managed key that grants them).
-PUBLISHERS = ("cloudwatch.amazonaws.com", "backup.amazonaws.com")
+# Backup notifications need a customer managed key that grants them; so do EventBridge
+# rules, "Amazon SNS permissions", Amazon EventBridge User Guide).
+PUBLISHERS = ("cloudwatch.amazonaws.com", "backup.amazonaws.com", "events.amazonaws.com")
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,11 @@ class MonitoringProps:
     instance identifier, the file system ID and, optionally, the Client VPN endpoint.
     ``efs_replica_file_system_id``: the EFS replica in another region, whose lag is
     watched. ``subscriptions``: name -> (protocol, endpoint).
+    ``replicated_buckets``: key -> (source bucket, replica bucket, replication rule ID),
+    whose failed replications are alarmed.
+    ``image_repository_name``: the GitLab image's ECR repository whose Inspector
+    findings at ``finding_min_severity`` or above page the topic; None: no such rule
+    (basic scanning produces no Inspector findings).
     """
 
     namer: Namer
@@ -105,9 +113,13 @@ class MonitoringProps:
     efs_replica_file_system_id: str | None = None
     subscriptions: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
+    image_repository_name: str | None = None
+    finding_min_severity: Severity = "HIGH"
+    replicated_buckets: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "subscriptions", MappingProxyType(dict(self.subscriptions)))
+        object.__setattr__(self, "replicated_buckets", MappingProxyType(dict(self.replicated_buckets)))
 
 
 def _metric(namespace: str, name: str, statistic: str, **dimensions: str) -> Metric:
@@ -161,6 +173,15 @@ def alarms(props: MonitoringProps) -> dict[str, Alarm]:
     }  # fmt: skip
     found.update(_database_alarms(props))
     found.update(_efs_alarms(props))
+    # With replication metrics on, S3 publishes per rule in the source region
+    # ("Monitoring progress with replication metrics", S3 User Guide).
+    for name, (source, replica, rule) in props.replicated_buckets.items():
+        found[f"s3-replication-{name}"] = Alarm(
+            f"Objects of the {name} bucket failed to replicate to the recovery region",
+            (_metric("AWS/S3", "OperationsFailedReplication", "Sum",
+                     SourceBucket=source, DestinationBucket=replica, RuleId=rule),),
+            "GreaterThanThreshold", 0, 300, 1,
+        )  # fmt: skip
     if props.client_vpn_endpoint_id is not None:
         found["vpn-auth-failures"] = Alarm(
             "Client VPN authentication failures (expired certificates, revoked users, guessing)",
@@ -331,6 +352,13 @@ class Monitoring(Construct):
                         [topic_arn],
                         principals={"Service": "backup.amazonaws.com"},
                     ),
+                    statement(
+                        "EventRulesOfThisAccountPublish",
+                        ["sns:Publish"],
+                        [topic_arn],
+                        principals={"Service": "events.amazonaws.com"},
+                        conditions={"StringEquals": {"aws:SourceAccount": props.account_id}},
+                    ),
                 ]
             ),
         )
@@ -338,6 +366,21 @@ class Monitoring(Construct):
             name: SnsTopicSubscription(self, f"subscription-{name}", topic_arn=topic_arn, protocol=p, endpoint=e)
             for name, (p, e) in props.subscriptions.items()
         }
+        self.findings: InspectorFindings | None = None
+        if props.image_repository_name is not None:
+            self.findings = InspectorFindings(
+                self,
+                "inspector-findings",
+                InspectorFindingsProps(
+                    namer=namer,
+                    account_id=props.account_id,
+                    region=props.region,
+                    partition=props.partition,
+                    repository_name=props.image_repository_name,
+                    topic_arn=topic_arn,
+                    min_severity=props.finding_min_severity,
+                ),
+            )
         self.definitions = alarms(props)
         self.alarms = {key: self._alarm(props, key, alarm) for key, alarm in self.definitions.items()}
         self.dashboard = CloudwatchDashboard(
@@ -426,6 +469,24 @@ class Monitoring(Construct):
                         "period": alarm.period,
                         "metrics": metrics,
                         "annotations": {"horizontal": [{"label": key, "value": alarm.threshold}]},
+                    },
+                }
+            )
+        if self.findings is not None:
+            rows = (len(self.definitions) + 2) // 3
+            widgets.append(
+                {
+                    "type": "log",
+                    "x": 0,
+                    "y": 4 + rows * height,
+                    "width": 24,
+                    "height": height,
+                    "properties": {
+                        "title": f"Open Inspector findings of {props.image_repository_name} "
+                        f"at {props.finding_min_severity} or above (state changes in the time range)",
+                        "region": props.region,
+                        "view": "table",
+                        "query": self.findings.open_findings_query,
                     },
                 }
             )

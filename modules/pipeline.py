@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from cdktf import TerraformProvider
+from cdktf import ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.codebuild_project import (
     CodebuildProject,
@@ -139,9 +139,13 @@ class PipelineProps:
     # The action for connection_arn; derived from it when not given (see
     # modules/codeconnections.py, which offers it as a Terraform local).
     connection_action: str | None = None
+    # What must exist before the pipeline, e.g. the accepted RAM share of a
+    # connection of another account (a new pipeline uses its connection at once).
+    depends_on: Sequence[ITerraformDependable] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stores", MappingProxyType(dict(self.stores)))
+        object.__setattr__(self, "depends_on", tuple(self.depends_on))
         for name in ("branch_includes", "branch_excludes", "file_path_includes", "file_path_excludes"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if self.connection_action is None:
@@ -207,7 +211,7 @@ class Pipeline(Construct):
             stage=self._stages(),
             trigger=[self._trigger()],
             # A new pipeline starts at once; its role must already hold the grants.
-            depends_on=[role_policy],
+            depends_on=[role_policy, *props.depends_on],
         )
 
     def _stages(self) -> list[CodepipelineStage]:

@@ -111,7 +111,7 @@ class PrivateBucket(Construct):
             rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
             provider=provider,
         )
-        S3BucketVersioningA(
+        self.versioning = S3BucketVersioningA(
             self,
             "versioning",
             bucket=bucket_id,

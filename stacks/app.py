@@ -23,9 +23,10 @@ def build_app(
     plans: Mapping[str, Plan] | None = None,
 ) -> tuple[App, dict[str, AccountStack]]:
     """The app and its stacks keyed by workspace name, in deploy order: tooling, the
-    targets, then the tooling account's hub routing (stack dependencies say the same,
-    so ``cdktf deploy '*'`` keeps this order). ``plans``: the migration plans by
-    target workspace (migration/*.yaml), for the cut-over push deny."""
+    targets, the tooling account's hub routing, then its GitLab workspace when configured
+    (stack dependencies say the same, so ``cdktf deploy '*'`` keeps this order).
+    ``plans``: the migration plans by target workspace (migration/*.yaml), for the
+    cut-over push deny."""
     app = App(outdir=outdir)
     stacks: dict[str, AccountStack] = {}
     tooling = ToolingStack(app, environments.tooling, backend, targets=environments.targets)
@@ -37,6 +38,11 @@ def build_app(
     stacks.update(targets)
     hub_routing = HubRoutingStack(app, tooling, targets, backend)
     stacks[hub_routing.workspace] = hub_routing
+    if environments.gitlab_access is not None:
+        from stacks.gitlab_access import GitLabAccessStack  # only loads the gitlab bindings when used
+
+        gitlab = GitLabAccessStack(app, tooling, environments.gitlab_access, backend)
+        stacks[gitlab.workspace] = gitlab
     # Built last (every workspace is made to depend on it), deployed first.
     bootstrap = BootstrapStack(app, environments, backend)
     return app, {bootstrap.workspace: bootstrap, **stacks}

@@ -14,6 +14,7 @@ from cdktf import (
     LocalBackend,
     S3Backend,
     TerraformOutput,
+    TerraformProvider,
     TerraformRemoteState,
     TerraformStack,
 )
@@ -65,15 +66,23 @@ class AccountStack(TerraformStack):
     """One Terraform workspace in one AWS account."""
 
     def __init__(
-        self, scope: Construct, workspace: str, account: Account, backend: S3BackendSettings | None = None
+        self,
+        scope: Construct,
+        workspace: str,
+        account: Account,
+        backend: S3BackendSettings | None = None,
+        *,
+        aws: bool = True,
     ) -> None:
         super().__init__(scope, workspace)
         self.account = account
         self.workspace = workspace
         self.partition = partition_of(account.region)
         self.namer = Namer(account.name_prefix, workspace)
-        self.provider = self._aws_provider("aws", account.region)
-        self._region_providers: dict[str, AwsProvider] = {account.region: self.provider}
+        self._region_providers: dict[str, AwsProvider] = {}
+        if aws:  # the GitLab workspace manages no AWS resource and needs no AWS provider
+            self.provider = self._aws_provider("aws", account.region)
+            self._region_providers[account.region] = self.provider
         self.add_override("terraform.required_version", TERRAFORM_REQUIRED_VERSION)
         self.backend = backend
         self._backend(backend)
@@ -103,6 +112,17 @@ class AccountStack(TerraformStack):
             alias = region.replace("-", "_")
             self._region_providers[region] = self._aws_provider(f"aws-{region}", region, alias)
         return self._region_providers[region]
+
+    def gitlab_provider(self, hostname: str) -> TerraformProvider:
+        """The gitlabhq/gitlab provider for https://<hostname>; its required_providers entry
+        comes with it, so only the workspace that calls this gets one. No token argument: the
+        provider reads GITLAB_TOKEN from the environment ("token", gitlab provider docs), so the
+        token is never in a file of this repository or in Terraform state."""
+        # Imported here: the gitlab bindings cost another jsii load, paid only where used.
+        from cdktf_cdktf_provider_gitlab.provider import GitlabProvider
+
+        # CE needs the API URL, ending with a slash ("base_url", gitlab provider docs).
+        return GitlabProvider(self, "gitlab", base_url=f"https://{hostname}/api/v4/", early_auth_check=True)
 
     def _backend(self, backend: S3BackendSettings | None) -> None:
         if backend is None:

@@ -14,8 +14,9 @@ from constructs import Construct
 
 from config.backend import S3BackendSettings
 from config.loader import Environments
-from config.state import StateNames, state_namer, state_names
+from config.state import NAMER_WORKSPACE, StateNames, state_names
 from config.workspaces import BOOTSTRAP_WORKSPACE
+from modules.naming import Namer
 from modules.state_backend import StateBackend, StateBackendProps, StateGrant
 from stacks.base import AccountStack
 
@@ -78,7 +79,7 @@ class BootstrapStack(AccountStack):
             self,
             "state",
             StateBackendProps(
-                namer=state_namer(tooling),
+                namer=Namer(tooling.name_prefix, NAMER_WORKSPACE),
                 account_id=tooling.account_id,
                 region=names.region,
                 partition=names.partition,

@@ -9,11 +9,13 @@ from cdktf import TerraformOutput
 
 from config.gitlab import OBJECT_TYPES, GitLabConfig
 from config.operations import Operations
+from modules.bucket_replication import BucketReplication, BucketReplicationProps, SourceBucket
 from modules.database import Database, DatabaseProps
 from modules.gitlab_image import GitLabImage, GitLabImageProps
 from modules.gitlab_rb import GitLabRbSettings, RedisSettings, SmtpSettings, render
 from modules.gitlab_service import EfsMount, GitLabService, GitLabServiceProps, RedisRef
 from modules.gitlab_storage import ALB_LOG_PREFIX, GitLabStorage, GitLabStorageProps
+from modules.image_copy import ImageCopy, ImageCopyProps
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.load_balancer import LoadBalancer, LoadBalancerProps
 from modules.network import Network
@@ -36,6 +38,7 @@ class GitLab:
     service: GitLabService
     omnibus_config: str
     ssh_load_balancer: SshLoadBalancer | None
+    replication: BucketReplication | None = None
 
 
 def add_gitlab(
@@ -79,6 +82,29 @@ def add_gitlab(
             expire_untagged_days=gitlab.image.expire_untagged_days,
         ),
     )
+    if image.repository is not None:
+        # Upgrades without a workstation: docs/runbooks.md, "Upgrading GitLab".
+        copy = ImageCopy(
+            stack,
+            "gitlab-image-copy",
+            ImageCopyProps(
+                namer=namer,
+                account_id=account.account_id,
+                region=account.region,
+                partition=partition,
+                repository_name=image.repository_name,
+                repository_url=image.repository.repository_url,
+                repository_arn=image.repository.arn,
+                kms_key_arn=key.arn,
+                log_retention_days=gitlab.task.log_retention_days,
+            ),
+        )
+        TerraformOutput(
+            stack,
+            "image_copy_project_name",
+            value=copy.project.name,
+            description="CodeBuild project copying a pinned GitLab tag from Docker Hub into ECR.",
+        )
     endpoints = VpcEndpoints(
         stack,
         "vpc-endpoints",
@@ -115,6 +141,7 @@ def add_gitlab(
             automatic_backups=(account.operations or Operations()).backup is None,
         ),
     )
+    replication = _object_replication(stack, gitlab, storage, key.arn)
     db = gitlab.database
     database = Database(
         stack,
@@ -281,6 +308,12 @@ def add_gitlab(
     # (gitlab_alb_dns_name, gitlab_alb_zone_id), where the target workspaces read them.
     TerraformOutput(stack, "gitlab_url", value=f"https://{account.gitlab_hostname}", description="GitLab URL.")
     TerraformOutput(stack, "gitlab_image", value=image.image, description="Image the GitLab task runs.")
+    TerraformOutput(
+        stack,
+        "object_storage_buckets",
+        value={name: bucket.name for name, bucket in storage.buckets.items()},
+        description="GitLab's object-storage buckets, by object type.",
+    )
     TerraformOutput(stack, "ecs_cluster_name", value=service.cluster.name, description="ECS cluster, for ECS Exec.")
     if ssh_load_balancer and gitlab.ssh:
         TerraformOutput(stack, "ssh_nlb_dns_name", value=ssh_load_balancer.dns_name, description="GitLab SSH NLB.")
@@ -288,4 +321,50 @@ def add_gitlab(
             stack, "ssh_nlb_zone_id", value=ssh_load_balancer.zone_id, description="GitLab SSH NLB hosted zone ID."
         )
         TerraformOutput(stack, "ssh_hostname", value=gitlab.ssh.hostname, description="Host name in SSH clone URLs.")
-    return GitLab(key, image, endpoints, storage, database, load_balancer, service, omnibus_config, ssh_load_balancer)
+    return GitLab(
+        key, image, endpoints, storage, database, load_balancer, service, omnibus_config, ssh_load_balancer, replication
+    )
+
+
+def _object_replication(
+    stack: AccountStack, gitlab: GitLabConfig, storage: GitLabStorage, key_arn: str
+) -> BucketReplication | None:
+    """With ``gitlab.efs.replication_region`` the object-storage buckets replicate there
+    too: the recovery region then holds the EFS replica, the backup copies (with
+    ``operations.backup.copy_region`` set to the same region) and the objects."""
+    region = gitlab.efs.replication_region
+    if region is None or not storage.buckets:
+        return None
+    account = stack.account
+    replication = BucketReplication(
+        stack,
+        "gitlab-storage-replication",
+        BucketReplicationProps(
+            namer=stack.namer,
+            account_id=account.account_id,
+            partition=stack.partition,
+            source_region=account.region,
+            replica_region=region,
+            provider=stack.region_provider(region),
+            source_kms_key_arn=key_arn,
+            buckets={
+                name: SourceBucket(bucket.name, bucket.arn, bucket.versioning)
+                for name, bucket in storage.buckets.items()
+            },
+            noncurrent_version_days=gitlab.object_storage.noncurrent_version_days,
+            access_log_days=gitlab.load_balancer.access_log_retention_days,
+        ),
+    )
+    TerraformOutput(
+        stack,
+        "object_storage_replica_buckets",
+        value={name: replica.name for name, replica in replication.replicas.items()},
+        description=f"Replicas of the object-storage buckets in {region}, by object type.",
+    )
+    TerraformOutput(
+        stack,
+        "object_storage_replica_kms_key_arn",
+        value=replication.key.arn,
+        description=f"KMS key of the object-storage replicas in {region}.",
+    )
+    return replication

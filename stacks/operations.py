@@ -10,6 +10,7 @@ from cdktf import TerraformOutput
 
 from config.operations import Operations, mail_domain
 from modules.backup import Backup, BackupProps, BackupRuleProps
+from modules.bucket_replication import rule_id
 from modules.client_vpn import ClientVpn
 from modules.gitlab_storage import THROUGHPUT_MODE
 from modules.mail import Mail, MailProps
@@ -43,6 +44,13 @@ def add_operations(stack: AccountStack, gitlab: GitLab, client_vpn: ClientVpn | 
     service = gitlab.service
     TerraformOutput(stack, "ecs_service_name", value=service.service.name, description="ECS service of GitLab.")
     TerraformOutput(stack, "efs_file_system_id", value=file_system.id, description="GitLab's EFS file system.")
+    if gitlab.storage.replication is not None:
+        TerraformOutput(
+            stack,
+            "efs_replica_file_system_id",
+            value=gitlab.storage.replication.destination.file_system_id,
+            description="Read-only EFS replica in gitlab.efs.replication_region.",
+        )
     TerraformOutput(
         stack, "database_identifier", value=database_id, description="Aurora cluster or RDS instance identifier."
     )
@@ -73,6 +81,13 @@ def add_operations(stack: AccountStack, gitlab: GitLab, client_vpn: ClientVpn | 
                 ),
                 subscriptions={name: (s.protocol, s.endpoint) for name, s in config.subscriptions.items()},
                 thresholds=AlarmThresholds(**config.thresholds.model_dump()),
+                image_repository_name=(
+                    gitlab.image.repository_name
+                    if account.gitlab is not None and account.gitlab.image.scanning == "enhanced"
+                    else None
+                ),
+                finding_min_severity=config.finding_min_severity,
+                replicated_buckets=_replicated_buckets(gitlab),
             ),
         )
         TerraformOutput(stack, "alarm_topic_arn", value=monitoring.topic.arn, description="SNS topic of the alarms.")
@@ -110,6 +125,14 @@ def add_operations(stack: AccountStack, gitlab: GitLab, client_vpn: ClientVpn | 
                 description=f"AWS Backup vault in {region} holding the copies.",
             )
     return Operated(mail, monitoring, backup)
+
+
+def _replicated_buckets(gitlab: GitLab) -> dict[str, tuple[str, str, str]]:
+    replication = gitlab.replication
+    if replication is None:
+        return {}
+    rule = rule_id(replication.region)
+    return {name: (gitlab.storage.buckets[name].name, r.name, rule) for name, r in replication.replicas.items()}
 
 
 def _mail(stack: AccountStack, gitlab: GitLab, operations: Operations) -> Mail | None:

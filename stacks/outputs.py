@@ -29,6 +29,23 @@ CLIENT_VPN_SECURITY_GROUP_ID = Output(
     "client_vpn_security_group_id", "Security group of the Client VPN endpoint, admitted by GitLab's load balancer."
 )
 
+
+def connection_arn(target: str) -> Output:
+    """The GitLab connection of one target workspace, on the tooling account's host."""
+    return Output(
+        f"codeconnections_connection_arn_{target.replace('-', '_')}",
+        f"GitLab connection of the {target} workspace (shared with its account through AWS RAM).",
+    )
+
+
+def connection_share_arn(target: str) -> Output:
+    """The RAM share of that connection (accepted by the target in accounts mode)."""
+    return Output(
+        f"codeconnections_share_arn_{target.replace('-', '_')}",
+        f"RAM share of the {target} workspace's GitLab connection (accepted by the target in accounts mode).",
+    )
+
+
 # every target
 TARGET_VPC_ID = Output("vpc_id", "Target VPC ID.")
 TRANSIT_GATEWAY_ATTACHMENT_ID = Output(

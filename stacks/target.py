@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import ITerraformDependable, TerraformOutput
+from cdktf import ITerraformDependable, TerraformLocal, TerraformOutput
 from cdktf_cdktf_provider_aws.ram_resource_share_accepter import RamResourceShareAccepter
 from constructs import Construct
 
@@ -12,7 +12,7 @@ from config.model import Account
 from config.pipelines import Build, Delivery
 from modules.artifact_store import ArtifactStore, ArtifactStoreProps
 from modules.codecommit_push_deny import CodeCommitPushDeny, CodeCommitPushDenyProps
-from modules.codeconnections import CodeConnections, CodeConnectionsProps
+from modules.codeconnections import console_url, use_connection_action
 from modules.network import Network
 from modules.pipeline import Approval, BuildProject, DeployStage, Pipeline, PipelineProps, StoreRef, VpcPlacement
 from modules.private_dns import PrivateDns, PrivateDnsProps
@@ -44,8 +44,7 @@ class TargetStack(AccountStack):
         self._name_resolution(tooling)
         self.pipelines: dict[str, Pipeline] = {}
         if account.delivery is not None:
-            assert tooling.account.gitlab_hostname is not None, "config.checks requires it on the tooling account"
-            self._delivery(account.delivery, tooling.account.gitlab_hostname, tooling.account.network.vpc_cidr)
+            self._delivery(account.delivery, tooling)
         self.push_deny: CodeCommitPushDeny | None = None
         if plan is not None and plan.cut_over:
             self._push_deny(plan)
@@ -120,22 +119,32 @@ class TargetStack(AccountStack):
             ),
         )
 
-    def _delivery(self, delivery: Delivery, gitlab_hostname: str, tooling_vpc_cidr: str) -> None:
-        account = self.account
-        self.connections = CodeConnections(
+    def _connection(self, tooling: ToolingStack) -> list[ITerraformDependable]:
+        """The tooling account's connection for this workspace, read from its state;
+        returns what a pipeline must wait for (the accepted share in accounts mode)."""
+        self.connection_arn = self.tooling.get(outputs.connection_arn(self.workspace))
+        # A Terraform local: a reference without quotes, so it can sit inside a JSON
+        # policy string; the prefix follows the ARN's service (codeconnections or
+        # codestar-connections).
+        self.connection_action = TerraformLocal(
+            self, "codeconnections-use-connection-action", use_connection_action(self.connection_arn)
+        ).as_string
+        if tooling.transit_config.share_mode != "accounts":
+            return []
+        # Outside an Organization the connection's share is an invitation until
+        # accepted, and the pipeline cannot use the connection before
+        # ("Share connections with AWS accounts", Developer Tools console User Guide).
+        accepter = RamResourceShareAccepter(
             self,
-            "codeconnections",
-            CodeConnectionsProps(
-                namer=self.namer,
-                account_id=account.account_id,
-                region=account.region,
-                gitlab_hostname=gitlab_hostname,
-                vpc_id=self.network.vpc.id,
-                subnet_ids=self.network.subnet_ids,
-                gitlab_cidr=tooling_vpc_cidr,
-                tls_certificate=delivery.connection.tls_certificate,
-            ),
+            "codeconnections-share-accepter",
+            share_arn=self.tooling.get(outputs.connection_share_arn(self.workspace)),
         )
+        return [accepter]
+
+    def _delivery(self, delivery: Delivery, tooling: ToolingStack) -> None:
+        account = self.account
+        tooling_vpc_cidr = tooling.account.network.vpc_cidr
+        before = self._connection(tooling)
         # One store per region any pipeline uses; the account's region keeps the
         # construct ID "artifacts" so adding a region never moves its address.
         self.artifact_stores: dict[str, ArtifactStore] = {}
@@ -216,8 +225,8 @@ class TargetStack(AccountStack):
                     account_id=account.account_id,
                     region=account.region,
                     partition=self.partition,
-                    connection_arn=self.connections.connection_arn,
-                    connection_action=self.connections.use_connection_action,
+                    connection_arn=self.connection_arn,
+                    connection_action=self.connection_action,
                     repository=pipeline.repository,
                     branch=pipeline.branch,
                     output_format=pipeline.output_format,
@@ -229,31 +238,21 @@ class TargetStack(AccountStack):
                     approval=Approval(approval.summary, approval.timeout_minutes) if approval else None,
                     deploy=deploy,
                     stores=stores,
+                    depends_on=before,
                 ),
             )
         TerraformOutput(
             self,
-            "codeconnections_host_console_url",
-            value=self.connections.host_console_url,
-            description='Open and choose "Set up host" (docs/pipelines.md, step 2).',
+            "codeconnections_connection_arn",
+            value=self.connection_arn,
+            description="GitLab connection of this account's pipelines (the tooling account's, shared through RAM).",
         )
         TerraformOutput(
             self,
             "codeconnections_connection_console_url",
-            value=self.connections.connection_console_url,
-            description='Open and choose "Update pending connection" (docs/pipelines.md, step 3).',
-        )
-        TerraformOutput(
-            self,
-            "codeconnections_status",
-            value={"host": self.connections.host.status, "connection": self.connections.connection.connection_status},
-            description="As of the last apply or refresh: AVAILABLE once the runbook is done.",
-        )
-        TerraformOutput(
-            self,
-            "codeconnections_connection_arn",
-            value=self.connections.connection_arn,
-            description="GitLab connection.",
+            value=console_url(self.connection_arn, tooling.account.account_id, tooling.account.region, "connections"),
+            description="The connection's page in the tooling account's console (its owner), where its handshake "
+            "is done (docs/pipelines.md, step 3).",
         )
         TerraformOutput(
             self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 
@@ -11,8 +12,10 @@ from config.backend import S3BackendSettings
 from config.model import Account
 from config.transit import TransitGatewayConfig
 from modules.client_vpn import ClientVpn, ClientVpnProps
+from modules.codeconnections import CodeConnectionsHost, CodeConnectionsHostProps
 from modules.network import Network
 from modules.private_dns import PrivateDns, PrivateDnsProps
+from modules.shared_connection import SharedConnection, SharedConnectionProps
 from modules.ssh_load_balancer import SSH_PORT
 from modules.transit_attachment import TransitAttachment, TransitAttachmentProps
 from modules.transit_hub import TransitHub, TransitHubProps
@@ -45,8 +48,8 @@ class ToolingStack(AccountStack):
             self.network,
             account.gitlab,
             admitted_security_group_ids=[self.client_vpn.security_group_id] if self.client_vpn else [],
-            # CodeConnections hosts and VPC builds of the targets come through the
-            # Transit Gateway with their own addresses (no NAT on the way).
+            # VPC builds of the targets come through the Transit Gateway with their
+            # own addresses (no NAT on the way).
             admitted_cidrs=[target.network.vpc_cidr for target in self.targets.values()],
         )
         self.operations = add_operations(self, self.gitlab, self.client_vpn)
@@ -54,6 +57,7 @@ class ToolingStack(AccountStack):
         self.gitlab_dns = self._name_resolution(alias_dns_name=balancer.dns_name, alias_zone_id=balancer.zone_id)
         self.ssh_dns = self._ssh_name_resolution()
         self._client_vpn_ssh()
+        self.codeconnections_host, self.connections = self._codeconnections()
 
     def _transit_hub(self) -> None:
         config = self.transit_config
@@ -99,6 +103,71 @@ class ToolingStack(AccountStack):
         outputs.TRANSIT_GATEWAY_SHARE_ARN.export(self, self.hub.share.arn)
         outputs.HUB_ROUTE_TABLE_ID.export(self, tables.hub.id)
         outputs.SPOKES_ROUTE_TABLE_ID.export(self, tables.spokes.id)
+
+    def _codeconnections(self) -> tuple[CodeConnectionsHost | None, dict[str, SharedConnection]]:
+        """The host beside GitLab and one shared connection per target with ``delivery:``.
+
+        The host is in this VPC so that GitLab's webhooks reach the endpoint that
+        CodeConnections creates next to it without leaving the VPC; RAM shares
+        connections, not hosts, so the targets use connections on this one host.
+        """
+        delivering = {name: target for name, target in self.targets.items() if target.delivery is not None}
+        if not delivering:
+            return None, {}
+        account, gitlab = self.account, self.account.gitlab
+        assert account.gitlab_hostname is not None and gitlab is not None
+        host = CodeConnectionsHost(
+            self,
+            "codeconnections",
+            CodeConnectionsHostProps(
+                namer=self.namer,
+                account_id=account.account_id,
+                region=account.region,
+                gitlab_hostname=account.gitlab_hostname,
+                vpc_id=self.network.vpc.id,
+                subnet_ids=self.network.subnet_ids,
+                gitlab_security_group_id=self.gitlab.service.security_group.id,
+                load_balancer_security_group_id=self.gitlab.load_balancer.security_group.id,
+                tls_certificate=gitlab.certificate.codeconnections_tls_certificate,
+            ),
+        )
+        connections: dict[str, SharedConnection] = {}
+        for name, target in delivering.items():
+            shared = SharedConnection(
+                self,
+                f"codeconnections-{name}",
+                SharedConnectionProps(
+                    namer=self.namer,
+                    account_id=account.account_id,
+                    region=account.region,
+                    host_arn=host.arn,
+                    target=name,
+                    target_account_id=target.account_id,
+                    allow_external_principals=self.transit_config.share_mode == "accounts",
+                ),
+            )
+            outputs.connection_arn(name).export(self, shared.arn)
+            outputs.connection_share_arn(name).export(self, shared.share.arn)
+            connections[name] = shared
+        TerraformOutput(
+            self,
+            "codeconnections_host_console_url",
+            value=host.console_url,
+            description='Open and choose "Set up host" (docs/pipelines.md, step 2).',
+        )
+        TerraformOutput(
+            self,
+            "codeconnections_connection_console_urls",
+            value={name: shared.console_url for name, shared in connections.items()},
+            description='By target workspace: open and choose "Update pending connection" (docs/pipelines.md, step 3).',
+        )
+        TerraformOutput(
+            self,
+            "codeconnections_connection_statuses",
+            value={name: shared.status for name, shared in connections.items()},
+            description="By target workspace, as of the last apply or refresh: AVAILABLE once its handshake is done.",
+        )
+        return host, connections
 
     def _client_vpn(self) -> ClientVpn | None:
         config = self.account.client_vpn

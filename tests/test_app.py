@@ -8,17 +8,27 @@ from pathlib import Path
 import pytest
 
 from config.loader import Environments
+from config.migration import load_plans
 from stacks.base import AWS_PROVIDER_VERSION, TERRAFORM_REQUIRED_VERSION
-from tests.conftest import ROOT, Synthesis, example_plans
+from tests.conftest import FIXTURE_ROOT, ROOT, Synthesis
 
 WORKSPACES = ["tooling", "production", "staging", "tooling-hub-routing"]
+# environments/gitlab.yaml's workspace: the gitlab provider only (tests/test_workspace_gitlab.py).
+GITLAB_WORKSPACE = "tooling-gitlab"
 
 
 def test_one_workspace_per_account(synthesis: Synthesis) -> None:
     # plus the bootstrap workspace that creates the state backend (tests/test_workspace_bootstrap.py)
-    assert list(synthesis.stacks) == ["bootstrap", *WORKSPACES]
+    assert list(synthesis.stacks) == ["bootstrap", *WORKSPACES, GITLAB_WORKSPACE]
     manifest = json.loads((synthesis.outdir / "manifest.json").read_text(encoding="utf-8"))
-    assert sorted(manifest["stacks"]) == sorted(["bootstrap", *WORKSPACES])
+    assert sorted(manifest["stacks"]) == sorted(["bootstrap", *WORKSPACES, GITLAB_WORKSPACE])
+
+
+def test_the_gitlab_workspace_pins_its_provider(synthesis: Synthesis) -> None:
+    terraform = synthesis.stacks[GITLAB_WORKSPACE]["terraform"]
+    # The version cdktf-cdktf-provider-gitlab 15.6.2 was generated for.
+    assert terraform["required_providers"] == {"gitlab": {"source": "gitlabhq/gitlab", "version": "18.6.1"}}
+    assert terraform["required_version"] == TERRAFORM_REQUIRED_VERSION
 
 
 @pytest.mark.parametrize("workspace", WORKSPACES)
@@ -64,7 +74,9 @@ def test_no_data_source_that_calls_aws(synthesis: Synthesis) -> None:
     # terraform_remote_state reads this project's own state, through the same backend.
     local_only = {"aws_iam_policy_document", "terraform_remote_state"}
     for workspace, stack in synthesis.stacks.items():
-        assert set(stack.get("data", {})) <= local_only, workspace
+        # The GitLab workspace looks people up by user name in GitLab's API, never in AWS.
+        allowed = local_only | ({"gitlab_user"} if workspace == GITLAB_WORKSPACE else set())
+        assert set(stack.get("data", {})) <= allowed, workspace
         for state in stack.get("data", {}).get("terraform_remote_state", {}).values():
             assert state["backend"] == "local"
             assert state["config"]["path"].startswith("../../../terraform."), workspace
@@ -80,6 +92,7 @@ def test_deploy_order_bootstrap_tooling_targets_then_hub_routing(synthesis: Synt
         "production": {"bootstrap", "tooling"},
         "staging": {"bootstrap", "tooling"},
         "tooling-hub-routing": {"bootstrap", "tooling", "production", "staging"},
+        GITLAB_WORKSPACE: {"bootstrap", "tooling"},
     }
     # No cycle, and the app lists them in an order that respects every dependency.
     order = list(synthesis.stacks)
@@ -90,7 +103,9 @@ def test_deploy_order_bootstrap_tooling_targets_then_hub_routing(synthesis: Synt
 def test_synthesis_is_deterministic(synthesis: Synthesis, tmp_path: Path) -> None:
     from stacks.app import build_app
 
-    app, stacks = build_app(synthesis.environments, str(tmp_path), plans=example_plans(synthesis.environments))
+    # With the same inputs as the session synthesis, the committed migration plans included.
+    plans = load_plans(FIXTURE_ROOT / "migration", synthesis.environments, display_root=ROOT).by_workspace
+    app, stacks = build_app(synthesis.environments, str(tmp_path), plans=plans)
     app.synth()
     for name in stacks:
         again = (tmp_path / "stacks" / name / "cdk.tf.json").read_text(encoding="utf-8")

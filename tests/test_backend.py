@@ -13,6 +13,7 @@ import main
 from config.backend import S3BackendSettings, load_backend
 from config.errors import ConfigError
 from stacks.base import AccountStack
+from tests.conftest import EXAMPLE as EXAMPLE_ENVIRONMENTS
 from tests.conftest import ROOT, Synthesis
 from tests.support.synth import synth_stack
 
@@ -156,7 +157,7 @@ def test_every_workspace_of_the_app_built_with_backend_tf_json_gets_its_own_key(
     loading (and its cross-checks), then every workspace of the composed app."""
     from stacks.app import build_app
 
-    environments, backend = main.load(ROOT / "environments", EXAMPLE)
+    environments, backend, _ = main.load(EXAMPLE_ENVIRONMENTS, EXAMPLE)
     assert backend is not None
     _app, stacks = build_app(environments, str(tmp_path), backend)
     workspaces = {name: synth_stack(stack) for name, stack in stacks.items()}

@@ -8,6 +8,7 @@ import pytest
 
 from config.gitlab import FARGATE_SIZES
 from config.loader import load_environments
+from tests.conftest import EXAMPLE
 from tests.test_config import TARGET, TOOLING, only_problem, problems, write
 
 GITLAB = """\
@@ -25,7 +26,7 @@ def tooling(gitlab: str) -> str:
 
 
 def test_defaults_are_the_1000_user_reference_and_aurora() -> None:
-    env = load_environments(Path(__file__).resolve().parent.parent / "environments")
+    env = load_environments(EXAMPLE)
     gitlab = env.tooling.gitlab
     assert gitlab is not None
     assert (gitlab.task.cpu, gitlab.task.memory) == (8192, 16384)

@@ -100,3 +100,5 @@ def test_asn_share_mode_and_arns(tmp_path: Path) -> None:
 def test_hub_routing_workspace_name_is_reserved(tmp_path: Path) -> None:
     found = only_problem(write(tmp_path / "e", tooling=TOOLING, a=TARGET + "workspace: tooling-hub-routing\n"))
     assert "e/a.yaml: workspace: 'tooling-hub-routing' is the tooling account's hub-routing workspace" in found
+    found = only_problem(write(tmp_path / "g", tooling=TOOLING, a=TARGET + "workspace: tooling-gitlab\n"))
+    assert "g/a.yaml: workspace: 'tooling-gitlab' is the tooling account's GitLab workspace" in found

@@ -8,6 +8,7 @@ import pytest
 
 from config.loader import load_environments
 from config.operations import Operations, mail_domain
+from tests.conftest import EXAMPLE
 from tests.test_config import TARGET, TOOLING, only_problem, problems, write
 
 SMTP = "  smtp: {from_address: gitlab@mail.example.com}\n"
@@ -15,7 +16,7 @@ WITH_SMTP = TOOLING.replace("gitlab:\n", "gitlab:\n" + SMTP)
 
 
 def test_example_configures_mail_alarms_and_a_copied_backup() -> None:
-    env = load_environments(Path(__file__).resolve().parent.parent / "environments")
+    env = load_environments(EXAMPLE)
     operations = env.tooling.operations
     assert operations is not None
     assert operations.mail.route53_zone_id == "Z0123456789EXAMPLE"
@@ -144,3 +145,18 @@ def test_shape_errors_are_reported_by_the_model(tmp_path: Path) -> None:
 def test_targets_have_no_operations_section(tmp_path: Path) -> None:
     found = only_problem(write(tmp_path / "e", tooling=TOOLING, a=TARGET + "operations: {}\n"))
     assert found.startswith("e/a.yaml: operations: only the tooling account runs GitLab's operations")
+
+
+def test_inspector_findings_page_from_high_unless_configured(tmp_path: Path) -> None:
+    defaults = Operations()
+    assert defaults.monitoring is not None and defaults.monitoring.finding_min_severity == "HIGH"
+    env = load_environments(
+        write(tmp_path / "a", tooling=TOOLING + "operations: {monitoring: {finding_min_severity: CRITICAL}}\n")
+    )
+    assert env.tooling.operations is not None and env.tooling.operations.monitoring is not None
+    assert env.tooling.operations.monitoring.finding_min_severity == "CRITICAL"
+    message = only_problem(
+        write(tmp_path / "b", tooling=TOOLING + "operations: {monitoring: {finding_min_severity: high}}\n")
+    )
+    assert "operations.monitoring.finding_min_severity" in message
+    assert "CRITICAL" in message and "HIGH" in message  # the hint lists what is allowed

@@ -80,16 +80,15 @@ def test_defaults(tmp_path: Path) -> None:
     assert pipeline.build.compute_type == COMPUTE_TYPES["small"] == "BUILD_GENERAL1_SMALL"
     assert pipeline.build.vpc is False
     assert pipeline.deploy is None and pipeline.approval is None
-    assert delivery.connection.tls_certificate is None
     assert delivery.regions("ap-northeast-1") == ["ap-northeast-1"]
 
 
-def test_a_private_ca_certificate_is_kept(tmp_path: Path) -> None:
+def test_the_old_connection_setting_is_refused_with_where_it_moved(tmp_path: Path) -> None:
     pem = textwrap.indent(CERTIFICATE, "      ")
     text = target().replace("delivery:\n", f"delivery:\n  connection:\n    tls_certificate: |\n{pem}\n")
-    delivery = load_environments(write(tmp_path / "e", tooling=TOOLING, s=text)).targets["s"].delivery
-    assert delivery is not None
-    assert delivery.connection.tls_certificate == CERTIFICATE + "\n"
+    (found,) = problems(write(tmp_path / "e", tooling=TOOLING, s=text))
+    assert found.startswith("e/s.yaml: delivery: delivery.connection is no longer a setting"), found
+    assert "gitlab.certificate.codeconnections_tls_certificate in the tooling account's file" in found
 
 
 def test_region_list_has_its_source_and_osaka() -> None:
@@ -166,12 +165,6 @@ def test_source_problems(tmp_path: Path, old: str, new: str, field: str, message
     (found,) = problems(write(tmp_path / "e", tooling=TOOLING, s=target().replace(old, new)))
     path = "delivery.pipelines." + (field if field == "Web_App" else f"webapp.{field}")
     assert path in found and message in found, found
-
-
-def test_a_certificate_must_be_pem(tmp_path: Path) -> None:
-    text = target().replace("delivery:\n", "delivery:\n  connection: {tls_certificate: not-a-pem}\n")
-    (found,) = problems(write(tmp_path / "e", tooling=TOOLING, s=text))
-    assert "delivery.connection.tls_certificate: not a PEM certificate" in found
 
 
 def test_delivery_belongs_to_target_accounts(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from config.errors import ConfigError
+from config.gitlab import Certificate
 from config.loader import load_environments
 from config.pipelines import Delivery
 from tests.conftest import ROOT, Synthesis, example_environments
@@ -35,12 +36,18 @@ def blocks(*languages: str) -> list[str]:
 
 
 @pytest.mark.parametrize("workspace", TARGETS)
-def test_every_output_named_exists_in_each_target_workspace(synthesis: Synthesis, workspace: str) -> None:
+def test_every_output_named_exists_in_the_target_or_the_tooling_workspace(synthesis: Synthesis, workspace: str) -> None:
     named = set(re.findall(r"terraform output (?:-raw |-json )?([a-z0-9_]+)", text()))
     named |= set(re.findall(r"`((?:codeconnections|pipeline)_[a-z0-9_]+)`", text()))
-    assert {"codeconnections_host_console_url", "codeconnections_connection_console_url"} <= named
-    outputs = set(synthesis.stacks[workspace]["output"])
+    # The host and the connections are the tooling workspace's, the pipelines the target's.
+    assert {"codeconnections_host_console_url", "codeconnections_connection_console_urls"} <= named
+    assert {"codeconnections_connection_arn", "codeconnections_connection_console_url", "pipeline_names"} <= named
+    outputs = set(synthesis.stacks[workspace]["output"]) | set(synthesis.stacks["tooling"]["output"])
     assert named <= outputs, sorted(named - outputs)
+    # Per-target outputs of the tooling workspace are named with a placeholder.
+    for pattern in ("codeconnections_connection_arn_<workspace>", "codeconnections_share_arn_<workspace>"):
+        assert f"`{pattern}`" in text()
+        assert pattern.replace("<workspace>", workspace) in synthesis.stacks["tooling"]["output"]
 
 
 def test_every_field_in_the_configuration_table_exists() -> None:
@@ -48,19 +55,24 @@ def test_every_field_in_the_configuration_table_exists() -> None:
     pipeline = {"$defs": delivery["$defs"], **delivery["$defs"]["Pipeline"]}
     section = text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
     fields = re.findall(r"^\| `([a-z_.<>]+)` \|", section, re.MULTILINE)
-    assert {"connection.tls_certificate", "pipelines.<name>", "deploy.policy_arns"} <= set(fields)
+    assert {"pipelines_enabled", "pipelines.<name>", "deploy.policy_arns"} <= set(fields)
+    assert "connection.tls_certificate" not in fields  # moved to the tooling account (issue 10)
     for field in fields:
         if field == "pipelines.<name>":
             assert "pipelines" in delivery["properties"]
         else:
-            assert key_exists(delivery if field.startswith("connection.") else pipeline, field), field
+            assert key_exists(delivery if field == "pipelines_enabled" else pipeline, field), field
 
 
 def test_yaml_examples_are_valid_delivery_configuration() -> None:
     examples = [yaml.safe_load(body) for body in blocks("yaml")]
-    assert len(examples) >= 2
-    for example in examples:
-        Delivery.model_validate(example["delivery"])
+    deliveries = [example["delivery"] for example in examples if "delivery" in example]
+    assert len(deliveries) >= 2
+    for delivery in deliveries:
+        Delivery.model_validate(delivery)
+    # The host's TLS certificate is the tooling account's, and its example is valid.
+    (certificate,) = [example["gitlab"]["certificate"] for example in examples if "gitlab" in example]
+    assert Certificate.model_validate(certificate).codeconnections_tls_certificate
 
 
 def test_the_region_guard_message_is_printed_as_documented(tmp_path: Path) -> None:
@@ -89,9 +101,26 @@ def test_the_target_region_message_is_printed_as_documented(tmp_path: Path) -> N
 
 
 def test_the_host_security_group_is_named_as_documented(synthesis: Synthesis) -> None:
-    assert "(`<prefix>-<workspace>-codeconnections-host`)" in text()
-    group = by_path(synthesis.stacks["production"], "aws_security_group", "codeconnections/host-sg")
-    assert group["name"] == "gitlab-production-codeconnections-host"
+    assert "(`<prefix>-tooling-codeconnections-host`)" in text()
+    group = by_path(synthesis.stacks["tooling"], "aws_security_group", "codeconnections/sg")
+    assert group["name"] == "gitlab-tooling-codeconnections-host"
+
+
+def test_the_token_scopes_are_exactly_api_and_admin_mode() -> None:
+    section = text().split("### 2. ", 1)[1].split("\n### ", 1)[0]
+    assert "exactly the scopes **`api`** and **`admin_mode`**" in section
+    assert "Delete the token" in section
+
+
+def test_the_migration_names_every_resource_the_old_layout_had() -> None:
+    section = text().split("## Moving from a host per target account", 1)[1]
+    destroyed = re.findall(r"^   - `(aws_[a-z_]+)`", section, re.MULTILINE)
+    assert destroyed == [
+        "aws_codestarconnections_host",
+        "aws_codestarconnections_connection",
+        "aws_security_group",
+        "aws_vpc_security_group_egress_rule",
+    ]
 
 
 def test_cli_queries_name_fields_the_api_returns() -> None:

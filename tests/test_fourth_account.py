@@ -26,6 +26,10 @@ deploy_role_arn: arn:aws:iam::444444444444:role/terraform-deploy
 network:
   vpc_cidr: 10.40.0.0/16
   availability_zones: [ap-northeast-1a, ap-northeast-1c]
+delivery:
+  pipelines_enabled: true
+  pipelines:
+    webapp: {repository: delivery/webapp, branch: release}
 """
 
 
@@ -51,6 +55,41 @@ def test_new_workspace_between_tooling_and_hub_routing(
     assert list(stacks) == ["bootstrap", "tooling", "production", "qa", "staging", "tooling-hub-routing"]
     assert set(manifest["stacks"]["qa"]["dependencies"]) == {"bootstrap", "tooling"}
     assert "qa" in manifest["stacks"]["tooling-hub-routing"]["dependencies"]
+
+
+def test_tooling_has_a_connection_for_the_new_account_shared_with_it_only(
+    synthesized: tuple[dict[str, dict[str, Any]], dict[str, Any]],
+) -> None:
+    tooling = synthesized[0]["tooling"]
+    connection = by_path(tooling, "aws_codeconnections_connection", "codeconnections-qa/connection")
+    assert connection["host_arn"] == ref(tooling, "aws_codeconnections_host", "codeconnections/host", "arn")
+    share = ref(tooling, "aws_ram_resource_share", "codeconnections-qa/share", "arn")
+    principals = [
+        p["principal"]
+        for p in resources(tooling, "aws_ram_principal_association").values()
+        if p["resource_share_arn"] == share
+    ]
+    assert principals == ["444444444444"]
+    arn = ref(tooling, "aws_codeconnections_connection", "codeconnections-qa/connection", "arn")
+    assert tooling["output"]["codeconnections_connection_arn_qa"]["value"] == arn
+    # Still one host for every target.
+    assert len(resources(tooling, "aws_codeconnections_host")) == 1
+
+
+def test_new_account_pipeline_uses_its_own_connection(
+    synthesized: tuple[dict[str, dict[str, Any]], dict[str, Any]],
+) -> None:
+    qa = synthesized[0]["qa"]
+    connection = "${data.terraform_remote_state.state-tooling.outputs.codeconnections_connection_arn_qa}"
+    pipeline = by_path(qa, "aws_codepipeline", "pipeline-webapp/pipeline")
+    source = pipeline["stage"][0]["action"][0]["configuration"]
+    assert (source["ConnectionArn"], source["BranchName"]) == (connection, "release")
+    grants = {
+        s["Sid"]: s for s in policy(by_path(qa, "aws_iam_role_policy", "pipeline-webapp/pipeline-policy"))["Statement"]
+    }
+    assert grants["UseGitLabConnection"]["Resource"] == connection
+    assert qa["output"]["pipeline_names"]["value"] == {"webapp": "gitlab-qa-webapp"}
+    assert resources(qa, "aws_codeconnections_host") == {}
 
 
 def test_tooling_shares_with_and_routes_to_the_new_account(

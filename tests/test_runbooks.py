@@ -122,6 +122,14 @@ def schema() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
+def access_schema() -> dict[str, Any]:
+    """environments/gitlab.yaml's schema: docs/gitlab-access.md shows and names its keys."""
+    from config.gitlab_access import json_schema as access_json_schema
+
+    return json.loads(access_json_schema())  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
 def outputs(synthesis: Synthesis) -> set[str]:
     return set(synthesis.stacks["tooling"]["output"])
 
@@ -215,15 +223,22 @@ def test_every_output_named_exists_in_some_workspace(doc: str, every_output: set
 
 @pytest.mark.parametrize("doc", DOCS)
 def test_every_configuration_key_named_exists(
-    doc: str, schema: dict[str, Any], every_output: set[str], terraform_names: set[str]
+    doc: str,
+    schema: dict[str, Any],
+    access_schema: dict[str, Any],
+    every_output: set[str],
+    terraform_names: set[str],
 ) -> None:
     inline = set(re.findall(r"`([a-z_0-9]+(?:\.[a-z_0-9]+)+)`", prose(doc)))
     dotted = {key for key in inline if key.split(".", 1)[0] in schema["properties"] and not NOT_KEYS.search(key)}
     missing = sorted(key for key in dotted if not key_exists(schema, key))
+    access = {k for k in inline if k.split(".", 1)[0] in access_schema["properties"] and not NOT_KEYS.search(k)}
+    missing += sorted(key for key in access - dotted if not key_exists(access_schema, key))
     assert not missing, f"{doc}: no such configuration key {missing}"
     # Plain identifiers in backticks are outputs, configuration keys or Terraform's names.
     plain = set(re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`", prose(doc)))
-    known = every_output | every_property(schema) | terraform_names | OTHER_IDENTIFIERS | OTHER_SETTINGS.get(doc, set())
+    known = every_output | every_property(schema) | every_property(access_schema) | terraform_names
+    known |= OTHER_IDENTIFIERS | OTHER_SETTINGS.get(doc, set())
     unknown = {name for name in plain - known if not is_provider_resource(name)}
     assert not unknown, f"{doc}: neither an output nor a configuration key: {sorted(unknown)}"
 
@@ -269,10 +284,14 @@ def test_inline_settings_use_values_the_key_allows(doc: str, schema: dict[str, A
 
 
 @pytest.mark.parametrize("doc", DOCS)
-def test_yaml_examples_are_configuration(doc: str, schema: dict[str, Any]) -> None:
+def test_yaml_examples_are_configuration(doc: str, schema: dict[str, Any], access_schema: dict[str, Any]) -> None:
     for body in blocks(doc, "yaml"):
         data = yaml.safe_load(body)
         if set(data) <= OTHER_YAML:
+            continue
+        if set(data) <= set(access_schema["properties"]):  # an excerpt of environments/gitlab.yaml
+            missing = [path for path in yaml_paths(data) if not key_exists(access_schema, path)]
+            assert not missing, f"{doc}: no such key of gitlab.yaml {missing}"
             continue
         # environments/ configuration, or a migration plan (docs/migration.md)
         missing = [
@@ -299,10 +318,13 @@ def test_alarm_names_in_the_docs_are_the_alarms_built() -> None:
         "file_system_id": "f",
         "client_vpn_endpoint_id": "v",
         "efs_replica_file_system_id": "r",
+        "replicated_buckets": {"uploads": ("source", "replica", "rule")},
     }
     built = set(alarms(MonitoringProps(**props))) | set(alarms(MonitoringProps(**props, database_engine="postgres")))
+    # One replication alarm per object type, documented once with a placeholder.
+    built = {re.sub(r"^s3-replication-.+$", "s3-replication-<type>", name) for name in built}
     table = [line for line in text("docs/operations.md").splitlines() if line.startswith("| `")]
-    documented = {name for line in table for name in re.findall(r"`([a-z0-9-]+)`", line.split("|")[1])}
+    documented = {name for line in table for name in re.findall(r"`([a-z0-9<>-]+)`", line.split("|")[1])}
     assert documented == built
     mentioned = set(
         re.findall(r"`((?:alb|target|unhealthy|latency|ecs|no|db|efs|vpn)-[a-z0-9-]+)`", text("docs/runbooks.md"))

@@ -15,7 +15,7 @@ from stacks.hub_routing import HubRoutingStack
 from stacks.target import TargetStack
 from stacks.tooling import ToolingStack
 from tests.conftest import example_environments
-from tests.support.synth import only, resources, synth_stack
+from tests.support.synth import by_path, name_at, only, resources, synth_stack
 from tests.support.terraform import Terraform, remote_state_fixtures
 
 
@@ -34,22 +34,41 @@ def by_account() -> dict[str, dict[str, Any]]:
     return synthesize(share_mode="accounts", auto_accept_shared_attachments=True)
 
 
+SHARES = ("transit-hub/share", "codeconnections-staging/share", "codeconnections-production/share")
+STATE = "${data.terraform_remote_state.state-tooling.outputs."
+
+
 def test_accounts_mode_allows_external_principals(by_account: dict[str, dict[str, Any]]) -> None:
-    assert only(by_account["tooling"], "aws_ram_resource_share")["allow_external_principals"] is True
+    for share in SHARES:
+        assert by_path(by_account["tooling"], "aws_ram_resource_share", share)["allow_external_principals"] is True
 
 
 def test_accounts_mode_target_accepts_the_share_before_attaching(by_account: dict[str, dict[str, Any]]) -> None:
     staging = by_account["staging"]
-    accepter = only(staging, "aws_ram_resource_share_accepter")
-    assert accepter["share_arn"] == "${data.terraform_remote_state.state-tooling.outputs.transit_gateway_share_arn}"
-    (name,) = resources(staging, "aws_ram_resource_share_accepter")
+    accepter = by_path(staging, "aws_ram_resource_share_accepter", "transit-share-accepter")
+    assert accepter["share_arn"] == f"{STATE}transit_gateway_share_arn}}"
+    name = name_at(staging, "aws_ram_resource_share_accepter", "transit-share-accepter")
     attachment = only(staging, "aws_ec2_transit_gateway_vpc_attachment")
     assert attachment["depends_on"] == [f"aws_ram_resource_share_accepter.{name}"]
 
 
+def test_accounts_mode_pipelines_wait_for_the_accepted_connection_share(
+    by_account: dict[str, dict[str, Any]],
+) -> None:
+    staging = by_account["staging"]
+    accepter = by_path(staging, "aws_ram_resource_share_accepter", "codeconnections-share-accepter")
+    assert accepter["share_arn"] == f"{STATE}codeconnections_share_arn_staging}}"
+    name = name_at(staging, "aws_ram_resource_share_accepter", "codeconnections-share-accepter")
+    pipelines = resources(staging, "aws_codepipeline")
+    assert pipelines
+    for pipeline in pipelines.values():
+        assert f"aws_ram_resource_share_accepter.{name}" in pipeline["depends_on"]
+
+
 def test_organization_mode_has_no_accepter() -> None:
     stacks = synthesize(share_mode="organization")
-    assert only(stacks["tooling"], "aws_ram_resource_share")["allow_external_principals"] is False
+    for share in SHARES:
+        assert by_path(stacks["tooling"], "aws_ram_resource_share", share)["allow_external_principals"] is False
     assert resources(stacks["staging"], "aws_ram_resource_share_accepter") == {}
     assert "depends_on" not in only(stacks["staging"], "aws_ec2_transit_gateway_vpc_attachment")
 

@@ -43,7 +43,8 @@ def test_phase_one_synthesizes_no_pipeline(phase_one: Stacks) -> None:
     assert resources(staging, "aws_codebuild_project") == {}
     assert staging["output"]["pipeline_names"]["value"] == {}
     # The connection side is there: it is what the handshake of phase one completes.
-    assert resources(staging, "aws_codestarconnections_connection")
+    assert "codeconnections-staging/connection" in json.dumps(phase_one["tooling"])
+    assert staging["output"]["codeconnections_connection_arn"]
 
 
 def test_phase_two_synthesizes_every_pipeline(synthesis: Synthesis, environments: Any) -> None:

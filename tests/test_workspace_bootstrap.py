@@ -17,6 +17,7 @@ from config.state import check_state, state_names
 from stacks.base import AccountStack
 from stacks.bootstrap import BootstrapStack
 from stacks.tooling import ToolingStack
+from tests.conftest import EXAMPLE as EXAMPLE_ENVIRONMENTS
 from tests.conftest import ROOT, Synthesis
 from tests.support.synth import address, by_path, only, policy, synth_stack
 from tests.support.terraform import WorkspaceRun
@@ -197,7 +198,7 @@ def test_backend_that_the_bootstrap_cannot_build_is_rejected(
 def test_bootstrap_is_a_reserved_workspace_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     envs = tmp_path / "environments"
     envs.mkdir()
-    for source in (ROOT / "environments").glob("*.yaml"):
+    for source in EXAMPLE_ENVIRONMENTS.glob("*.yaml"):
         text = source.read_text(encoding="utf-8")
         (envs / ("bootstrap.yaml" if source.stem == "staging" else source.name)).write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:

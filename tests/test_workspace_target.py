@@ -14,6 +14,8 @@ from tests.support.synth import address, by_path, only, policy, ref, resources
 from tests.support.terraform import OVERRIDE_FILE, WorkspaceRun
 
 TARGETS = list(example_environments().targets)
+# Each target's connection is the tooling account's, read through its state.
+CONNECTION = "data.terraform_remote_state.state-tooling.outputs.codeconnections_connection_arn_{workspace}"
 
 
 def test_example_has_staging_and_production() -> None:
@@ -107,39 +109,30 @@ def _stages(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize("workspace", TARGETS)
-def test_host_reaches_gitlab_from_the_vpc_over_https_only(synthesis: Synthesis, workspace: str) -> None:
+def test_no_host_and_no_connection_of_its_own(synthesis: Synthesis, workspace: str) -> None:
+    # The host is beside GitLab in the tooling workspace; the connection is its share.
     stack = synthesis.stacks[workspace]
-    tooling = synthesis.environments.tooling
-    host = only(stack, "aws_codestarconnections_host")
-    assert host["provider_type"] == "GitLabSelfManaged"
-    assert host["provider_endpoint"] == f"https://{tooling.gitlab_hostname}" == "https://gitlab.example.com"
-    vpc = host["vpc_configuration"]
-    assert vpc["vpc_id"] == ref(stack, "aws_vpc", "network/vpc", "id")
-    zones = synthesis.environments.targets[workspace].network.availability_zones
-    assert len(zones) >= 2
-    assert vpc["subnet_ids"] == [ref(stack, "aws_subnet", f"network/private-{az}", "id") for az in zones]
-    assert vpc["security_group_ids"] == [ref(stack, "aws_security_group", "codeconnections/host-sg", "id")]
-    assert "tls_certificate" not in vpc
-    rule = by_path(stack, "aws_vpc_security_group_egress_rule", "codeconnections/host-sg-https-to-gitlab")
-    assert (rule["from_port"], rule["to_port"], rule["cidr_ipv4"]) == (443, 443, tooling.network.vpc_cidr)
-    connection = only(stack, "aws_codestarconnections_connection")
-    assert connection["host_arn"] == ref(stack, "aws_codestarconnections_host", "codeconnections/host", "arn")
+    for kind in ("codeconnections_host", "codeconnections_connection", "codestarconnections_host",
+                 "codestarconnections_connection"):  # fmt: skip
+        assert resources(stack, f"aws_{kind}") == {}, kind
+    groups = {body["name"] for body in resources(stack, "aws_security_group").values()}
+    assert f"gitlab-{workspace}-codeconnections-host" not in groups
 
 
 @pytest.mark.parametrize("workspace", TARGETS)
-def test_console_urls_and_connection_are_outputs(synthesis: Synthesis, workspace: str) -> None:
+def test_connection_and_its_console_page_are_outputs(synthesis: Synthesis, workspace: str) -> None:
     outputs = synthesis.stacks[workspace]["output"]
-    account = synthesis.environments.targets[workspace]
-    base = f"https://ap-northeast-1.console.aws.amazon.com/codesuite/settings/{account.account_id}/ap-northeast-1/"
-    host_url = outputs["codeconnections_host_console_url"]["value"]
-    connection_url = outputs["codeconnections_connection_console_url"]["value"]
-    assert host_url.startswith(f'${{join("", ["{base}", element(split(":", aws_codestarconnections_host.')
-    assert '"/hosts/"' in host_url
-    assert connection_url.startswith(f'${{join("", ["{base}", element(split(":", aws_codestarconnections_connection.')
-    assert '"/connections/"' in connection_url
+    tooling = synthesis.environments.tooling
+    read = CONNECTION.format(workspace=workspace)
+    assert outputs["codeconnections_connection_arn"]["value"] == f"${{{read}}}"
+    base = f"https://ap-northeast-1.console.aws.amazon.com/codesuite/settings/{tooling.account_id}/ap-northeast-1/"
+    url = outputs["codeconnections_connection_console_url"]["value"]
+    assert url == (
+        f'${{join("", ["{base}", element(split(":", {read}), 2), "/connections/", '
+        f'element(split("/", {read}), 1), "?region=ap-northeast-1"])}}'
+    )
     assert outputs["pipeline_names"]["value"] == {"webapp": f"gitlab-{workspace}-webapp"}
-    status = outputs["codeconnections_status"]["value"]
-    assert status["host"].endswith(".status}") and status["connection"].endswith(".connection_status}")
+    assert "codeconnections_host_console_url" not in outputs and "codeconnections_status" not in outputs
 
 
 def test_staging_builds_develop_and_deploys_without_approval(synthesis: Synthesis) -> None:
@@ -149,9 +142,7 @@ def test_staging_builds_develop_and_deploys_without_approval(synthesis: Synthesi
     assert list(stages) == ["Source", "Build", "Deploy"]
     assert stages["Source"]["configuration"]["BranchName"] == "develop"
     assert stages["Source"]["configuration"]["FullRepositoryId"] == "delivery/webapp"
-    assert stages["Source"]["configuration"]["ConnectionArn"] == ref(
-        stack, "aws_codestarconnections_connection", "codeconnections/connection", "arn"
-    )
+    assert stages["Source"]["configuration"]["ConnectionArn"] == "${" + CONNECTION.format(workspace="staging") + "}"
     push = body["trigger"][0]["git_configuration"]["push"][0]
     assert push == {"branches": {"includes": ["develop"]}, "file_paths": {"excludes": ["docs/**", "*.md"]}}
     assert "region" not in stages["Deploy"]
@@ -195,10 +186,10 @@ def test_pipeline_role_uses_only_this_connection_with_the_arns_prefix(synthesis:
         s["Sid"]: s
         for s in policy(by_path(stack, "aws_iam_role_policy", "pipeline-webapp/pipeline-policy"))["Statement"]
     }
-    connection = ref(stack, "aws_codestarconnections_connection", "codeconnections/connection", "arn")
+    connection = "${" + CONNECTION.format(workspace="production") + "}"
     (action,) = grants["UseGitLabConnection"]["Action"]
     # A Terraform local keeps the expression's quotes out of the JSON policy string.
-    assert action.startswith("${local.codeconnections_use-connection-action_")
+    assert action == "${local.codeconnections-use-connection-action}"
     expression = stack["locals"][action[len("${local.") : -1]]
     assert expression == f'${{join(":", [element(split(":", {connection[2:-1]}), 2), "UseConnection"])}}'
     assert grants["UseGitLabConnection"]["Resource"] == connection

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from config.gitlab import OBJECT_TYPES
 from tests.conftest import Synthesis
 from tests.modules.test_gitlab_rb import ruby_syntax_check
 from tests.support.synth import address, by_path, only, policy, ref, resources
@@ -51,9 +52,101 @@ def test_transit_gateway_from_configuration_and_pinned(stack: dict[str, Any], sy
 
 
 def test_shared_in_the_organization_with_each_target_account(stack: dict[str, Any], synthesis: Synthesis) -> None:
-    assert only(stack, "aws_ram_resource_share")["allow_external_principals"] is False
-    principals = sorted(p["principal"] for p in resources(stack, "aws_ram_principal_association").values())
+    assert by_path(stack, "aws_ram_resource_share", "transit-hub/share")["allow_external_principals"] is False
+    share = ref(stack, "aws_ram_resource_share", "transit-hub/share", "arn")
+    principals = sorted(
+        p["principal"]
+        for p in resources(stack, "aws_ram_principal_association").values()
+        if p["resource_share_arn"] == share
+    )
     assert principals == sorted(t.account_id for t in synthesis.environments.targets.values())
+
+
+# --- CodeConnections (issue 10): the host beside GitLab, one shared connection per target ---
+
+
+def test_codeconnections_host_in_the_tooling_vpc_pinned_and_protected(stack: dict[str, Any]) -> None:
+    assert address(stack, "aws_codeconnections_host", "codeconnections/host") == (
+        "aws_codeconnections_host.codeconnections_host_5C9302AF"
+    )
+    host = only(stack, "aws_codeconnections_host")
+    assert host["lifecycle"] == {"prevent_destroy": True}
+    assert (host["provider_type"], host["provider_endpoint"]) == ("GitLabSelfManaged", "https://gitlab.example.com")
+    (vpc,) = host["vpc_configuration"]
+    assert vpc["vpc_id"] == ref(stack, "aws_vpc", "network/vpc", "id")
+    assert vpc["subnet_ids"] == [
+        ref(stack, "aws_subnet", f"network/private-{az}", "id") for az in ("ap-northeast-1a", "ap-northeast-1c")
+    ]
+    assert vpc["security_group_ids"] == [ref(stack, "aws_security_group", "codeconnections/sg", "id")]
+    assert "tls_certificate" not in vpc  # the example's certificate is ACM's, from a public CA
+    assert by_path(stack, "aws_security_group", "codeconnections/sg")["name"] == "gitlab-tooling-codeconnections-host"
+
+
+def test_codeconnections_host_rules_join_gitlab_and_its_alb_only(stack: dict[str, Any]) -> None:
+    host = ref(stack, "aws_security_group", "codeconnections/sg", "id")
+    gitlab = ref(stack, "aws_security_group", "gitlab-service/sg", "id")
+    alb = ref(stack, "aws_security_group", "gitlab-alb/sg", "id")
+    rules = {
+        (kind, body["security_group_id"], body.get("referenced_security_group_id"), body["from_port"])
+        for kind in ("ingress", "egress")
+        for body in resources(stack, f"aws_vpc_security_group_{kind}_rule").values()
+        if host in (body["security_group_id"], body.get("referenced_security_group_id"))
+    }
+    assert rules == {
+        ("ingress", host, gitlab, 443),
+        ("egress", gitlab, host, 443),
+        ("egress", host, alb, 443),
+        ("ingress", alb, host, 443),
+    }
+
+
+def test_one_connection_per_delivery_target_shared_with_its_account_only(
+    stack: dict[str, Any], synthesis: Synthesis
+) -> None:
+    host = ref(stack, "aws_codeconnections_host", "codeconnections/host", "arn")
+    for name, target in synthesis.environments.targets.items():
+        assert target.delivery is not None
+        connection = by_path(stack, "aws_codeconnections_connection", f"codeconnections-{name}/connection")
+        assert connection["host_arn"] == host and connection["name"] == f"gitlab-tooling-{name}"
+        assert connection["lifecycle"] == {"prevent_destroy": True}
+        share = ref(stack, "aws_ram_resource_share", f"codeconnections-{name}/share", "arn")
+        assert by_path(stack, "aws_ram_resource_share", f"codeconnections-{name}/share")[
+            "allow_external_principals"
+        ] is False  # fmt: skip
+        arn = ref(stack, "aws_codeconnections_connection", f"codeconnections-{name}/connection", "arn")
+        shared = [
+            r for r in resources(stack, "aws_ram_resource_association").values() if r["resource_share_arn"] == share
+        ]
+        assert [r["resource_arn"] for r in shared] == [arn]
+        principals = [
+            p["principal"]
+            for p in resources(stack, "aws_ram_principal_association").values()
+            if p["resource_share_arn"] == share
+        ]
+        assert principals == [target.account_id]
+        outputs = stack["output"]
+        assert outputs[f"codeconnections_connection_arn_{name}"]["value"] == arn
+        assert outputs[f"codeconnections_share_arn_{name}"]["value"] == share
+        assert outputs["codeconnections_connection_statuses"]["value"][name] == arn.replace(
+            ".arn}", ".connection_status}"
+        )
+        assert '"/connections/"' in outputs["codeconnections_connection_console_urls"]["value"][name]
+    assert '"/hosts/"' in stack["output"]["codeconnections_host_console_url"]["value"]
+
+
+def test_no_host_without_a_delivery_target(synthesis: Synthesis) -> None:
+    from cdktf import Testing
+
+    from stacks.tooling import ToolingStack
+
+    environments = synthesis.environments
+    targets = {name: t.model_copy(update={"delivery": None}) for name, t in environments.targets.items()}
+    tooling = json.loads(Testing.synth(ToolingStack(Testing.app(), environments.tooling, targets=targets)))
+    for kind in ("codeconnections_host", "codeconnections_connection"):
+        assert resources(tooling, f"aws_{kind}") == {}
+    assert not [o for o in tooling["output"] if o.startswith("codeconnections_")]
+    names = {body["name"] for body in resources(tooling, "aws_security_group").values()}
+    assert "gitlab-tooling-codeconnections-host" not in names
 
 
 def test_tooling_vpc_routes_each_target_cidr_to_the_gateway(stack: dict[str, Any], synthesis: Synthesis) -> None:
@@ -186,6 +279,28 @@ GITLAB_STATEFUL = {
         "aws_s3_bucket.gitlab-storage_bucket-terraform_state_bucket_0C658EB5",
     ("aws_s3_bucket", "gitlab-storage/bucket-uploads/bucket"):
         "aws_s3_bucket.gitlab-storage_bucket-uploads_bucket_E92ACA5C",
+    # The object-storage replicas in the recovery region (gitlab.efs.replication_region).
+    ("aws_kms_key", "gitlab-storage-replication/key/key"): "aws_kms_key.gitlab-storage-replication_key_495CD9F3",
+    ("aws_s3_bucket", "gitlab-storage-replication/access-logs/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_access-logs_bucket_67ED62D8",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-artifacts/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-artifacts_bucket_B02F0952",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-ci_secure_files/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-ci_secure_files_bucket_83C7C96C",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-dependency_proxy/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-dependency_proxy_bucket_8ED7DEDF",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-external_diffs/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-external_diffs_bucket_F16BA7A5",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-lfs/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-lfs_bucket_C0A4ED27",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-packages/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-packages_bucket_86F4E2AC",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-pages/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-pages_bucket_4C8FBD4F",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-terraform_state/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-terraform_state_bucket_2A20B8A9",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-uploads/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-uploads_bucket_FAAEFAF9",
 }  # fmt: skip
 
 
@@ -422,6 +537,7 @@ def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) 
 
 def test_load_balancers_admit_the_vpn_and_every_target_vpc(stack: dict[str, Any], synthesis: Synthesis) -> None:
     vpn_group = ref(stack, "aws_security_group", "client-vpn/sg", "id")
+    host_group = ref(stack, "aws_security_group", "codeconnections/sg", "id")
     expected = {
         synthesis.environments.tooling.network.vpc_cidr,
         *(target.network.vpc_cidr for target in synthesis.environments.targets.values()),
@@ -434,9 +550,9 @@ def test_load_balancers_admit_the_vpn_and_every_target_vpc(stack: dict[str, Any]
             if r["security_group_id"] == group and r["from_port"] == port
         ]
         assert {r["cidr_ipv4"] for r in rules if "cidr_ipv4" in r} == expected, balancer
-        assert [r["referenced_security_group_id"] for r in rules if "referenced_security_group_id" in r] == [
-            vpn_group
-        ], balancer
+        # The ALB also admits the CodeConnections host (its own rule, tested above).
+        admitted = {r["referenced_security_group_id"] for r in rules if "referenced_security_group_id" in r}
+        assert admitted == {vpn_group, *([host_group] if port == 443 else [])}, balancer
 
 
 def test_ssh_host_name_resolves_to_the_ssh_load_balancer(stack: dict[str, Any]) -> None:
@@ -483,6 +599,8 @@ ALARMS = {
     "efs-throughput": None,  # metric math over MeteredIOBytes and PermittedThroughput
     "efs-replication-lag": "TimeSinceLastSync",
     "vpn-auth-failures": "AuthenticationFailures",
+    # Every object type of the example replicates to the recovery region.
+    **{f"s3-replication-{object_type}": "OperationsFailedReplication" for object_type in OBJECT_TYPES},
 }
 
 
@@ -658,3 +776,62 @@ def test_a_database_password_rotation_restarts_gitlab(stack: dict[str, Any]) -> 
     grant = policy(by_path(stack, "aws_iam_role_policy", "gitlab-rotation-restart/machine-policy"))["Statement"][0]
     assert grant["Resource"] == ref(stack, "aws_ecs_service", "gitlab-service/service", "id")
     assert "gitlab_restart_state_machine_arn" in stack["output"]
+
+
+def test_inspector_findings_of_the_gitlab_repository_page_the_alarm_topic(stack: dict[str, Any]) -> None:
+    repository = by_path(stack, "aws_ecr_repository", "gitlab-image/repository")
+    rule = by_path(stack, "aws_cloudwatch_event_rule", "monitoring/inspector-findings/alarm-rule")
+    detail = json.loads(rule["event_pattern"])["detail"]
+    assert detail["resources"]["details"]["awsEcrContainerImage"]["repositoryName"] == [repository["name"]]
+    assert detail["severity"] == ["CRITICAL", "HIGH"]  # the default minimum: HIGH
+    target = by_path(stack, "aws_cloudwatch_event_target", "monitoring/inspector-findings/alarm-target")
+    assert target["arn"] == ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
+    dashboard = json.loads(only(stack, "aws_cloudwatch_dashboard")["dashboard_body"])
+    assert any(w["type"] == "log" and "Inspector" in w["properties"]["title"] for w in dashboard["widgets"])
+
+
+def test_object_storage_replicates_to_the_efs_replica_region(stack: dict[str, Any], synthesis: Synthesis) -> None:
+    gitlab = synthesis.environments.tooling.gitlab
+    assert gitlab is not None and gitlab.efs.replication_region == "ap-northeast-3"
+    configurations = resources(stack, "aws_s3_bucket_replication_configuration")
+    assert len(configurations) == len(gitlab.object_storage.types)
+    for object_type in gitlab.object_storage.types:
+        source = by_path(stack, "aws_s3_bucket", f"gitlab-storage/bucket-{object_type}/bucket")
+        replica = by_path(stack, "aws_s3_bucket", f"gitlab-storage-replication/replica-{object_type}/bucket")
+        assert replica["provider"] == "aws.ap_northeast_3"
+        config = by_path(
+            stack, "aws_s3_bucket_replication_configuration", f"gitlab-storage-replication/configuration-{object_type}"
+        )
+        assert config["bucket"] == ref(stack, "aws_s3_bucket", f"gitlab-storage/bucket-{object_type}/bucket", "bucket")
+        assert source["bucket"] != replica["bucket"]
+        (rule,) = config["rule"]
+        assert rule["destination"]["bucket"] == ref(
+            stack, "aws_s3_bucket", f"gitlab-storage-replication/replica-{object_type}/bucket", "arn"
+        )
+        assert rule["destination"]["metrics"]["status"] == "Enabled"
+        alarm = by_path(stack, "aws_cloudwatch_metric_alarm", f"monitoring/alarm-s3-replication-{object_type}")
+        assert alarm["metric_name"] == "OperationsFailedReplication"
+        assert alarm["dimensions"]["RuleId"] == rule["id"] == "disaster-recovery-ap-northeast-3"
+    grant = policy(by_path(stack, "aws_iam_role_policy", "gitlab-storage-replication/role-policy"))["Statement"]
+    decrypt = next(s for s in grant if s["Sid"] == "DecryptSourceObjects")
+    assert decrypt["Resource"] == ref(stack, "aws_kms_key", "gitlab-key/key", "arn")
+    outputs = stack["output"]
+    assert {
+        "object_storage_replica_buckets",
+        "object_storage_replica_kms_key_arn",
+        "efs_replica_file_system_id",
+    } <= set(outputs)
+
+
+def test_the_image_copy_project_pushes_to_the_gitlab_repository_only(stack: dict[str, Any]) -> None:
+    project = by_path(stack, "aws_codebuild_project", "gitlab-image-copy/project")
+    assert "vpc_config" not in project
+    variables = {v["name"]: v["value"] for v in project["environment"]["environment_variable"]}
+    assert variables["REPOSITORY_NAME"] == by_path(stack, "aws_ecr_repository", "gitlab-image/repository")["name"]
+    grant = policy(by_path(stack, "aws_iam_role_policy", "gitlab-image-copy/role-policy"))["Statement"]
+    push = next(s for s in grant if s["Sid"] == "PushToTheGitLabRepository")
+    assert push["Resource"] == ref(stack, "aws_ecr_repository", "gitlab-image/repository", "arn")
+    assert project["encryption_key"] == ref(stack, "aws_kms_key", "gitlab-key/key", "arn")
+    assert stack["output"]["image_copy_project_name"]["value"] == ref(
+        stack, "aws_codebuild_project", "gitlab-image-copy/project", "name"
+    )

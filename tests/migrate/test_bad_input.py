@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from migrate.gitlab_api import GitLab
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE
 from tests.migrate.test_end_to_end import ACCOUNT, REGION, TOKEN, Remotes, World, by_name
 from tests.migrate.test_mirror import commit, fast_import, git
 from tests.support.codecommit import FakeCodeCommit, StubbedAws
@@ -43,7 +43,7 @@ repositories:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("bad-input")
     project = root / "project"
-    shutil.copytree(ROOT / "environments", project / "environments")
+    shutil.copytree(EXAMPLE, project / "environments")
     (project / "migration").mkdir()
     with moto_server(root / "moto.log", ACCOUNT) as url, fake_gitlab(root / "gitlab") as gitlab:
         gitlab.add_token(TOKEN, {"api"})
@@ -76,8 +76,8 @@ def test_a_repository_twice_stops_before_anything_runs(world: World) -> None:
     write_plan(world, PLAN + "  done: {{gitlab: delivery/done-again}}\n")
     code, _, output = world.run("mirror")
     assert code == 2
-    assert "migration/staging.yaml: done: 'done' appears twice (line 10)" in output
-    assert "hint: each repository and key once; merge the entries" in output
+    assert "migration/staging.yaml: repositories.done: 'done' is set twice, on lines 6 and 10" in output
+    assert "hint: keep one of them: merge the two or rename one" in output
     assert len(world.gitlab.requests) == requests  # GitLab was not called
 
 

@@ -29,7 +29,7 @@ from config.loader import load_environments
 from config.migration import dump_plan, load_plans, parse_plan
 from migrate.cli import run
 from migrate.git import Git
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE, ROOT
 from tests.migrate.test_mirror import commit, fast_import, git
 from tests.support.codecommit import FakeCodeCommit, StubbedAws
 from tests.support.fake_gitlab import FakeGitLab, fake_gitlab
@@ -120,7 +120,7 @@ def build_action(name: str, project: str) -> dict[str, Any]:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("e2e")
     project = root / "project"
-    shutil.copytree(ROOT / "environments", project / "environments")
+    shutil.copytree(EXAMPLE, project / "environments")
     (project / "migration").mkdir()
     with moto_server(root / "moto.log", ACCOUNT) as url, fake_gitlab(root / "gitlab") as gitlab:
         gitlab.add_token(TOKEN, {"api"})

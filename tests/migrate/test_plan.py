@@ -32,15 +32,25 @@ def test_a_good_plan_round_trips() -> None:
 
 
 def test_every_problem_at_once_with_file_field_and_hint() -> None:
-    text = GOOD.replace("  api: {gitlab: delivery/api}", "  api: {gitlab: delivery/api.git}\n  webapp: {gitlab: a/b}")
+    text = GOOD.replace("  api: {gitlab: delivery/api}", "  api: {gitlab: delivery/api.git}")
     text = text.replace("222222222222", "333333333333") + "  other: {gitlab: DELIVERY/WEBAPP}\n"
     with pytest.raises(ConfigError) as raised:
         parse_plan(text, "migration/staging.yaml", example_environments())
     message = str(raised.value)
-    assert "migration/staging.yaml: webapp: 'webapp' appears twice (line 8)" in message
     assert "repositories.api.gitlab: 'delivery/api.git' is not a valid GitLab path" in message
     assert "hint: write group/project with letters, digits, _ - . (not ending in .git)" in message
     assert "account_id: '333333333333' is not the account of workspace staging (222222222222)" in message
+
+
+def test_a_repository_twice_is_refused_with_both_lines() -> None:
+    # Read as every configuration file is (config/reading.py): YAML would keep the last silently.
+    text = GOOD.replace("  api: {gitlab: delivery/api}", "  api: {gitlab: delivery/api}\n  webapp: {gitlab: a/b}")
+    with pytest.raises(ConfigError) as raised:
+        parse_plan(text, "migration/staging.yaml", example_environments())
+    assert [str(p) for p in raised.value.problems] == [
+        "migration/staging.yaml: repositories.webapp: 'webapp' is set twice, on lines 6 and 8; "
+        "YAML would silently keep only the last\n    hint: keep one of them: merge the two or rename one"
+    ]
 
 
 def test_same_gitlab_path_twice() -> None:

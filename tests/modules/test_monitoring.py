@@ -54,7 +54,9 @@ def test_topic_is_encrypted_with_a_key_its_publishers_may_use(stack: dict[str, A
     key = next(iter(resources(stack, "aws_kms_key")))
     assert topic["kms_master_key_id"] == f"${{aws_kms_key.{key}.arn}}"
     grant = policy(only(stack, "aws_kms_key"))["Statement"][1]
-    assert grant["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "backup.amazonaws.com"]}
+    assert grant["Principal"] == {
+        "Service": ["cloudwatch.amazonaws.com", "backup.amazonaws.com", "events.amazonaws.com"]
+    }
     assert grant["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     statements = {s["Sid"]: s for s in policy(only(stack, "aws_sns_topic_policy"))["Statement"]}
     alarms = statements["AlarmsOfThisAccountPublish"]
@@ -62,6 +64,9 @@ def test_topic_is_encrypted_with_a_key_its_publishers_may_use(stack: dict[str, A
     assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     backup = statements["BackupVaultNotificationsPublish"]
     assert (backup["Principal"], backup["Action"]) == ({"Service": "backup.amazonaws.com"}, ["sns:Publish"])
+    rules = statements["EventRulesOfThisAccountPublish"]
+    assert (rules["Principal"], rules["Action"]) == ({"Service": "events.amazonaws.com"}, ["sns:Publish"])
+    assert rules["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     assert statements["AccountManagesTopic"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
     topic_arn = ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
     assert all(s["Resource"] == topic_arn for s in statements.values())
@@ -214,3 +219,24 @@ def test_configured_thresholds_reach_the_construct_with_the_same_defaults() -> N
     # Only the burst-credit alarm's threshold is not configurable: the file system's
     # throughput mode is fixed to elastic (modules/gitlab_storage.THROUGHPUT_MODE).
     assert set(defaults) - set(configured) == {"efs_burst_credit_gib"}
+
+
+def test_inspector_findings_page_the_topic_and_show_on_the_dashboard() -> None:
+    stack = synth(image_repository_name="acme-tooling-gitlab-ce", finding_min_severity="CRITICAL")
+    rule = by_path(stack, "aws_cloudwatch_event_rule", "monitoring/inspector-findings/alarm-rule")
+    pattern = json.loads(rule["event_pattern"])
+    assert pattern["detail"]["severity"] == ["CRITICAL"]
+    target = by_path(stack, "aws_cloudwatch_event_target", "monitoring/inspector-findings/alarm-target")
+    assert target["arn"] == ref(stack, "aws_sns_topic", "monitoring/topic", "arn")
+    body = json.loads(only(stack, "aws_cloudwatch_dashboard")["dashboard_body"])
+    (widget,) = [w for w in body["widgets"] if w["type"] == "log"]
+    assert widget["properties"]["query"].startswith("SOURCE '/aws/events/acme/tooling/inspector-findings' ")
+    assert "CRITICAL" in widget["properties"]["title"]
+    metric_bottom = max(w["y"] + w["height"] for w in body["widgets"] if w["type"] == "metric")
+    assert widget["y"] >= metric_bottom  # below every graph, overlapping none
+
+
+def test_no_findings_rule_without_a_repository(stack: dict[str, Any]) -> None:
+    assert resources(stack, "aws_cloudwatch_event_rule") == {}
+    body = json.loads(only(stack, "aws_cloudwatch_dashboard")["dashboard_body"])
+    assert all(w["type"] != "log" for w in body["widgets"])
