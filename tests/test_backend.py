@@ -165,7 +165,7 @@ def test_every_workspace_of_the_app_built_with_backend_tf_json_gets_its_own_key(
         "local": {"path": "../../../terraform.bootstrap.tfstate"}
     }
     others = sorted(set(workspaces) - {"bootstrap"})
-    assert others == sorted(["tooling", "staging", "production", "tooling-hub-routing"])
+    assert others == sorted(["tooling", "staging", "production", "tooling-hub-routing", "tooling-gitlab"])
     keys = set()
     for name in others:
         s3 = workspaces[name]["terraform"]["backend"]["s3"]
@@ -173,7 +173,9 @@ def test_every_workspace_of_the_app_built_with_backend_tf_json_gets_its_own_key(
         assert s3["bucket"] == backend.bucket and s3["region"] == backend.region
         assert s3["use_lockfile"] is True and s3["dynamodb_table"] == "gitlab-tfstate-locks"
         assert s3["encrypt"] is True and s3["kms_key_id"] == backend.kms_key_id
-        role = workspaces[name]["provider"]["aws"][0]["assume_role"][0]["role_arn"]
+        # The GitLab workspace has no aws provider; its state is the tooling account's, read with its role.
+        aws = workspaces[name]["provider"].get("aws") or workspaces["tooling"]["provider"]["aws"]
+        role = aws[0]["assume_role"][0]["role_arn"]
         assert s3["assume_role"]["role_arn"] == role, name
         keys.add(s3["key"])
         # Cross-workspace reads go through the same backend, at the producer's key.

@@ -52,7 +52,15 @@ def test_new_workspace_between_tooling_and_hub_routing(
     synthesized: tuple[dict[str, dict[str, Any]], dict[str, Any]],
 ) -> None:
     stacks, manifest = synthesized
-    assert list(stacks) == ["bootstrap", "tooling", "production", "qa", "staging", "tooling-hub-routing"]
+    assert list(stacks) == [
+        "bootstrap",
+        "tooling",
+        "production",
+        "qa",
+        "staging",
+        "tooling-hub-routing",
+        "tooling-gitlab",
+    ]
     assert set(manifest["stacks"]["qa"]["dependencies"]) == {"bootstrap", "tooling"}
     assert "qa" in manifest["stacks"]["tooling-hub-routing"]["dependencies"]
 
@@ -143,7 +151,14 @@ def test_state_grant_and_atlantis_project_follow(synthesized: tuple[dict[str, di
     assert grants[f"{sid}WriteOwnState"]["Resource"].endswith("/qa.tfstate")
     assert grants[f"{sid}ReadDependencies"]["Resource"].endswith("/tooling.tfstate")
     projects = {p["name"]: p["execution_order_group"] for p in yaml.safe_load(render(manifest))["projects"]}
-    assert projects == {"tooling": 0, "production": 1, "qa": 1, "staging": 1, "tooling-hub-routing": 2}
+    assert projects == {
+        "tooling": 0,
+        "production": 1,
+        "qa": 1,
+        "staging": 1,
+        "tooling-hub-routing": 2,
+        "tooling-gitlab": 1,
+    }
 
 
 def test_new_workspace_plans_offline(

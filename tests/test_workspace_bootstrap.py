@@ -89,7 +89,9 @@ def test_grants_follow_the_synthesized_dependencies(stack: dict[str, Any], synth
     for name, body in synthesis.stacks.items():
         if name != "bootstrap":
             # the role each workspace runs with (its backend uses the same one)
-            by_role.setdefault(body["provider"]["aws"][0]["assume_role"][0]["role_arn"], set()).add(name)
+            # (the GitLab workspace has no aws provider: its backend uses the tooling account's role)
+            aws = body["provider"].get("aws") or synthesis.stacks["tooling"]["provider"]["aws"]
+            by_role.setdefault(aws[0]["assume_role"][0]["role_arn"], set()).add(name)
     assert len(by_role) == len(synthesis.environments.accounts)
     for role, own in by_role.items():
         (sid,) = (
@@ -114,11 +116,12 @@ def test_example_grants_hub_routing_reads_every_target_and_targets_read_tooling(
     found = bucket_policy(stack)
     arn = "arn:aws:s3:::gitlab-tfstate-111111111111-ap-northeast-1/gitlab-on-aws"
     # tooling-hub-routing runs with the tooling account's deploy role: one grant for both
-    assert found["ToolingToolingHubRoutingWriteOwnState"]["Resource"] == [
+    assert found["ToolingToolingGitlabToolingHubRoutingWriteOwnState"]["Resource"] == [
         f"{arn}/tooling.tfstate",
+        f"{arn}/tooling-gitlab.tfstate",
         f"{arn}/tooling-hub-routing.tfstate",
     ]
-    assert found["ToolingToolingHubRoutingReadDependencies"]["Resource"] == [
+    assert found["ToolingToolingGitlabToolingHubRoutingReadDependencies"]["Resource"] == [
         f"{arn}/production.tfstate",
         f"{arn}/staging.tfstate",
     ]
