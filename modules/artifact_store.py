@@ -9,7 +9,7 @@ from constructs import Construct
 
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.naming import Namer
-from modules.policy import arn, statement
+from modules.policy import arn, logs_key_statement
 from modules.private_bucket import PrivateBucket, PrivateBucketProps
 
 
@@ -46,13 +46,7 @@ class ArtifactStore(Construct):
             # CloudWatch Logs encrypts only log groups named by the condition
             # ("Encrypt log data in CloudWatch Logs using AWS KMS").
             service_statements.append(
-                statement(
-                    "CloudWatchLogsForBuildLogGroups",
-                    ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                    ["*"],
-                    principals={"Service": f"logs.{props.region}.amazonaws.com"},
-                    conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": group_arns}},
-                )
+                logs_key_statement("CloudWatchLogsForBuildLogGroups", props.region, group_arns, "ArnLike")
             )
         self.key = KmsKey(
             self,

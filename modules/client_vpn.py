@@ -23,7 +23,7 @@ from constructs import Construct
 
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.naming import Namer
-from modules.policy import arn, statement
+from modules.policy import arn, logs_key_statement
 
 
 def vpc_resolver(vpc_cidr: str) -> str:
@@ -193,15 +193,7 @@ class ClientVpn(Construct):
                 description=f"Client VPN connection logs of {namer.prefix}-{namer.workspace}",
                 account_id=props.account_id,
                 partition=props.partition,
-                service_statements=(
-                    statement(
-                        "CloudWatchLogsForClientVpnLogGroup",
-                        ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                        ["*"],
-                        principals={"Service": f"logs.{props.region}.amazonaws.com"},
-                        conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}},
-                    ),
-                ),
+                service_statements=(logs_key_statement("CloudWatchLogsForClientVpnLogGroup", props.region, group_arn),),
             ),
         )
         group = CloudwatchLogGroup(

@@ -42,7 +42,7 @@ from constructs import Construct
 from modules.gitlab_rb import DB_PASSWORD_ENV, REDIS_PASSWORD_ENV, SMTP_PASSWORD_ENV, SMTP_USER_ENV
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.naming import Namer
-from modules.policy import arn, document, service_trust, statement
+from modules.policy import arn, document, logs_key_statement, service_trust, statement
 
 CONTAINER = "gitlab"
 HTTP_PORT = 80
@@ -276,14 +276,8 @@ class GitLabService(Construct):
                 account_id=props.account_id,
                 partition=props.partition,
                 service_statements=(
-                    statement(
-                        "CloudWatchLogsForGitLabLogGroups",
-                        ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                        ["*"],
-                        principals={"Service": f"logs.{props.region}.amazonaws.com"},
-                        conditions={
-                            "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": sorted(self.log_group_arns.values())}
-                        },
+                    logs_key_statement(
+                        "CloudWatchLogsForGitLabLogGroups", props.region, sorted(self.log_group_arns.values())
                     ),
                 ),
             ),

@@ -22,7 +22,7 @@ from constructs import Construct
 
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.naming import Namer
-from modules.policy import arn, document, service_trust, statement
+from modules.policy import arn, document, logs_key_statement, service_trust, statement
 
 SOURCE_IMAGE = "docker.io/gitlab/gitlab-ce"
 # Omnibus CE tags as GitLab publishes them on Docker Hub ("Install GitLab in a Docker
@@ -115,13 +115,7 @@ class ImageCopy(Construct):
                 account_id=props.account_id,
                 partition=props.partition,
                 service_statements=(
-                    statement(
-                        "CloudWatchLogsForTheImageCopyLogGroup",
-                        ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                        ["*"],
-                        principals={"Service": f"logs.{props.region}.amazonaws.com"},
-                        conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_arn}},
-                    ),
+                    logs_key_statement("CloudWatchLogsForTheImageCopyLogGroup", props.region, log_arn),
                 ),
             ),
         )

@@ -19,7 +19,7 @@ from constructs import Construct
 
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.naming import Namer
-from modules.policy import arn, document, statement
+from modules.policy import arn, document, logs_key_statement, statement
 
 Severity = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"]
 # Inspector's severities, highest first ("Understanding severity levels for your Amazon
@@ -112,15 +112,7 @@ class InspectorFindings(Construct):
                 description=f"Inspector findings log of {namer.prefix}-{namer.workspace}",
                 account_id=props.account_id,
                 partition=props.partition,
-                service_statements=(
-                    statement(
-                        "CloudWatchLogsForTheFindingsLogGroup",
-                        ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                        ["*"],
-                        principals={"Service": f"logs.{props.region}.amazonaws.com"},
-                        conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_arn}},
-                    ),
-                ),
+                service_statements=(logs_key_statement("CloudWatchLogsForTheFindingsLogGroup", props.region, log_arn),),
             ),
         )
         self.log_group = CloudwatchLogGroup(

@@ -19,7 +19,7 @@ from constructs import Construct
 
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.naming import Namer
-from modules.policy import arn, document, service_trust, statement
+from modules.policy import arn, document, logs_key_statement, service_trust, statement
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,6 @@ class Network(Construct):
         namer = props.namer
         group_name = namer.path("log_group", "vpc-flow-logs")
         group_arn = arn(props.partition, "logs", props.region, props.account_id, f"log-group:{group_name}")
-        logs_principal = f"logs.{props.region}.amazonaws.com"
         key = KmsKey(
             self,
             "flow-logs-key",
@@ -109,15 +108,7 @@ class Network(Construct):
                 partition=props.partition,
                 # CloudWatch Logs encrypts with the key only for this log group
                 # ("Encrypt log data in CloudWatch Logs using AWS KMS").
-                service_statements=(
-                    statement(
-                        "CloudWatchLogsForFlowLogGroup",
-                        ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                        ["*"],
-                        principals={"Service": logs_principal},
-                        conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}},
-                    ),
-                ),
+                service_statements=(logs_key_statement("CloudWatchLogsForFlowLogGroup", props.region, group_arn),),
             ),
         )
         group = CloudwatchLogGroup(

@@ -34,6 +34,25 @@ def statement(
     return body
 
 
+# What CloudWatch Logs needs of a customer managed key ("Encrypt log data in CloudWatch
+# Logs using AWS Key Management Service", CloudWatch Logs User Guide).
+LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
+
+
+def logs_key_statement(
+    sid: str, region: str, log_group_arns: str | Sequence[str], operator: str = "ArnEquals"
+) -> dict[str, Any]:
+    """The key policy statement that lets CloudWatch Logs of ``region`` use the key, for
+    the named log groups only (the encryption context carries the log group's ARN)."""
+    return statement(
+        sid,
+        LOGS_KEY_ACTIONS,
+        ["*"],
+        principals={"Service": f"logs.{region}.amazonaws.com"},
+        conditions={operator: {"kms:EncryptionContext:aws:logs:arn": log_group_arns}},
+    )
+
+
 def document(statements: Iterable[Statement]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
 

@@ -22,7 +22,7 @@ from constructs import Construct
 
 from modules.kms_key import KmsKey, KmsKeyProps
 from modules.naming import Namer
-from modules.policy import arn, document, service_trust, statement
+from modules.policy import arn, document, logs_key_statement, service_trust, statement
 
 # Secrets Manager records the end of every rotation, managed ones included, as the
 # CloudTrail event RotationSucceeded (a service event, not an API call), whose
@@ -119,15 +119,7 @@ class RotationRestart(Construct):
                 description=f"GitLab restart state machine logs of {namer.prefix}-{namer.workspace}",
                 account_id=props.account_id,
                 partition=props.partition,
-                service_statements=(
-                    statement(
-                        "CloudWatchLogsForTheRestartLogGroup",
-                        ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                        ["*"],
-                        principals={"Service": f"logs.{props.region}.amazonaws.com"},
-                        conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_arn}},
-                    ),
-                ),
+                service_statements=(logs_key_statement("CloudWatchLogsForTheRestartLogGroup", props.region, log_arn),),
             ),
         )
         self.log_group = CloudwatchLogGroup(

@@ -4,28 +4,12 @@ password and access keys are made outside Terraform (or by RDS) and only referen
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pytest
 
 from tests.conftest import Synthesis, example_workspaces
-
-# Resources whose state would hold a secret value.
-SECRET_BEARING = (
-    "aws_iam_access_key",  # secret access key (and the SES SMTP password, ses_smtp_password_v4)
-    "aws_iam_user_login_profile",  # console password
-    "aws_secretsmanager_secret_version",  # secret_string
-    "aws_ssm_parameter",  # a SecureString value
-    "aws_elasticache_user",  # passwords
-    "random_password",
-)
-# Attributes that carry a secret when set or read.
-SECRET_ATTRIBUTES = re.compile(
-    r"\b(secret_string|secret_binary|ses_smtp_password(_v4)?|secret(_access_key)?\b(?!_arn)|master_password|"
-    r"auth_token|encrypted_secret)\b"
-)
-SECRET_REFERENCE = re.compile(r"\$\{[^}]*\.(secret|ses_smtp_password_v4|secret_string|master_password|password)\b")
+from tests.user.checks import SECRET_ATTRIBUTES, SECRET_BEARING, SECRET_REFERENCE
 
 
 @pytest.mark.parametrize("workspace", example_workspaces())
