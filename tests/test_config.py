@@ -12,7 +12,7 @@ import main
 from config.errors import ConfigError
 from config.loader import load_environments
 from config.model import carve
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, FIXTURE_ROOT
 
 TOOLING = """\
 role: tooling
@@ -236,5 +236,7 @@ def test_main_reports_every_problem_writes_nothing_and_fails(
 
 
 def test_main_check_only_validates(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main.main(["--check"]) == 0
+    # The fixed copy of the example (the live environments/ are the user checks' business).
+    args = ["--check", "--environments", str(EXAMPLE), "--migration", str(FIXTURE_ROOT / "migration")]
+    assert main.main(args) == 0
     assert "configuration is valid: tooling, production, staging" in capsys.readouterr().out

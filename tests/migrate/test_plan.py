@@ -8,7 +8,7 @@ import pytest
 
 from config.errors import ConfigError
 from config.migration import SCHEMA_FILE, dump_plan, json_schema, parse_plan
-from tests.conftest import ROOT, example_environments
+from tests.conftest import EXAMPLE, FIXTURE_ROOT, ROOT, example_environments
 
 GOOD = """\
 workspace: staging
@@ -66,9 +66,11 @@ def test_main_validates_the_committed_plans_with_the_environments(
 ) -> None:
     import main
 
-    assert main.main(["--check"]) == 0  # the committed example plan (migration/staging.yaml) is valid
+    example = ["--check", "--environments", str(EXAMPLE)]
+    # the example's plan (migration/staging.yaml, copied into the fixture) is valid
+    assert main.main([*example, "--migration", str(FIXTURE_ROOT / "migration")]) == 0
     (tmp_path / "staging.yaml").write_text(GOOD.replace("delivery/api}", "delivery/api.git}"), encoding="utf-8")
-    assert main.main(["--check", "--migration", str(tmp_path)]) == 2
+    assert main.main([*example, "--migration", str(tmp_path)]) == 2
     error = capsys.readouterr().err
     assert "staging.yaml: repositories.api.gitlab: 'delivery/api.git' is not a valid GitLab path" in error
     assert "nothing was synthesized" in error
