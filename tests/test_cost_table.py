@@ -8,6 +8,7 @@ price is not verified; a row without a verified or cited price carries no number
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ COLUMNS = ["Item", "Workspace", "In the example", "Billed units / month", "Unit 
 USAGE = "usage"  # a row billed only by use: no fixed units to multiply
 NOT_VERIFIED = "price not verified"
 READ_ON = "read 2026-12-03"
+TIMES = "\N{MULTIPLICATION SIGN}"  # the sign between the factors of a quantity in the table
 
 
 @dataclass(frozen=True)
@@ -70,21 +72,21 @@ def fargate_vcpu(stack: Stack) -> Quantity | None:
     if not _count(stack, "aws_ecs_service"):
         return None
     count, cpu, _, _ = _task(stack)
-    return f"{_plural(count, 'task')} × {cpu} vCPU, Linux/X86_64", f"{count * cpu * HOURS} vCPU-hours"
+    return f"{_plural(count, 'task')} {TIMES} {cpu} vCPU, Linux/X86_64", f"{count * cpu * HOURS} vCPU-hours"
 
 
 def fargate_memory(stack: Stack) -> Quantity | None:
     if not _count(stack, "aws_ecs_service"):
         return None
     count, _, memory, _ = _task(stack)
-    return f"{_plural(count, 'task')} × {memory} GB", f"{count * memory * HOURS} GB-hours"
+    return f"{_plural(count, 'task')} {TIMES} {memory} GB", f"{count * memory * HOURS} GB-hours"
 
 
 def fargate_storage(stack: Stack) -> Quantity | None:
     if not _count(stack, "aws_ecs_service"):
         return None
     count, _, _, storage = _task(stack)
-    return f"{_plural(count, 'task')} × {storage} GiB ephemeral storage", f"{count * storage * HOURS} GB-hours"
+    return f"{_plural(count, 'task')} {TIMES} {storage} GiB ephemeral storage", f"{count * storage * HOURS} GB-hours"
 
 
 def aurora_instances(stack: Stack) -> Quantity | None:
@@ -92,7 +94,7 @@ def aurora_instances(stack: Stack) -> Quantity | None:
     if not found:
         return None
     classes = sorted({body["instance_class"] for body in found.values()})
-    return f"{len(found)} × {', '.join(classes)} (writer and reader)", f"{len(found) * HOURS} instance-hours"
+    return f"{len(found)} {TIMES} {', '.join(classes)} (writer and reader)", f"{len(found) * HOURS} instance-hours"
 
 
 def aurora_storage(stack: Stack) -> Quantity | None:
@@ -109,7 +111,8 @@ def efs(stack: Stack) -> Quantity | None:
     if not found:
         return None
     modes = sorted({body["throughput_mode"] for body in found.values()})
-    replicas = sorted(b["destination"]["region"] for b in resources(stack, "aws_efs_replication_configuration").values())
+    replication = resources(stack, "aws_efs_replication_configuration").values()
+    replicas = sorted(body["destination"]["region"] for body in replication)
     copy = f", replicated to {', '.join(replicas)}" if replicas else ""
     return f"{_plural(len(found), 'file system')}, {', '.join(modes)} throughput{copy}", USAGE
 
@@ -135,7 +138,7 @@ def interface_endpoints(stack: Stack) -> Quantity | None:
     gateways = sum(1 for b in resources(stack, "aws_vpc_endpoint").values() if b["vpc_endpoint_type"] == "Gateway")
     gateway = f" (+ {gateways} S3 gateway endpoint)" if gateways else ""
     return (
-        f"{len(interface)} interface endpoints × {per_endpoint} AZs{gateway}",
+        f"{len(interface)} interface endpoints {TIMES} {per_endpoint} AZs{gateway}",
         f"{len(interface) * per_endpoint * HOURS} endpoint-AZ-hours",
     )
 
@@ -156,14 +159,14 @@ def vpn_associations(stack: Stack) -> Quantity | None:
     count = _count(stack, "aws_ec2_client_vpn_network_association")
     if not count:
         return None
-    return f"1 endpoint × {_plural(count, 'subnet association')}", f"{count * HOURS} association-hours"
+    return f"1 endpoint {TIMES} {_plural(count, 'subnet association')}", f"{count * HOURS} association-hours"
 
 
 def vpn_connections(stack: Stack) -> Quantity | None:
     if not _count(stack, "aws_ec2_client_vpn_endpoint"):
         return None
     (endpoint,) = resources(stack, "aws_ec2_client_vpn_endpoint").values()
-    assumed = f"assumed {VPN_USERS} users × {VPN_HOURS_A_DAY} h × {VPN_DAYS} days"
+    assumed = f"assumed {VPN_USERS} users {TIMES} {VPN_HOURS_A_DAY} h {TIMES} {VPN_DAYS} days"
     return (
         f"{assumed}; sessions end after {endpoint['session_timeout_hours']} h",
         f"{VPN_USERS * VPN_HOURS_A_DAY * VPN_DAYS} connection-hours",
@@ -256,7 +259,8 @@ def hosted_zones(stack: Stack) -> Quantity | None:
     if not found:
         return None
     private = all(body.get("vpc") for body in found.values())
-    return f"{_plural(len(found), 'private hosted zone' if private else 'hosted zone')}", _units(len(found), "zone-month")
+    kind = "private hosted zone" if private else "hosted zone"
+    return _plural(len(found), kind), _units(len(found), "zone-month")
 
 
 def codebuild(stack: Stack) -> Quantity | None:
@@ -428,7 +432,7 @@ def test_every_price_has_a_source_or_says_it_is_not_verified(rows: list[Row]) ->
         if price is None:
             assert row.price == "—" and row.monthly == "—", f"{where}: no number without a price"
             assert NOT_VERIFIED in row.source, f"{where}: say '{NOT_VERIFIED}' and give the formula"
-            assert "×" in row.source or "per" in row.source, f"{where}: give the formula"
+            assert TIMES in row.source or "per" in row.source, f"{where}: give the formula"
             continue
         assert re.search(r"https://\S+", row.source), f"{where}: a price needs its source URL"
         assert READ_ON in row.source or re.search(r"\b20\d\d-\d\d-\d\d\b", row.source), f"{where}: and its date"
@@ -436,7 +440,7 @@ def test_every_price_has_a_source_or_says_it_is_not_verified(rows: list[Row]) ->
             assert "not verified" in row.source, f"{where}: a third-party price is not a verified one"
         units = _number(row.units.split(" ", 1)[0])
         if units is not None:
-            assert _number(row.monthly) == round(units * price, 2), f"{where}: units × price ≠ the monthly sum"
+            assert _number(row.monthly) == round(units * price, 2), f"{where}: units {TIMES} price ≠ the monthly sum"
         else:
             assert row.units == USAGE and row.monthly == "—", f"{where}: a usage row has no monthly sum"
 
@@ -452,3 +456,22 @@ def test_the_totals_add_the_rows_up(rows: list[Row]) -> None:
 def test_the_readme_and_the_walkthrough_link_the_cost_table() -> None:
     assert "](docs/cost.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
     assert "](cost.md)" in (ROOT / "docs" / "first-deployment.md").read_text(encoding="utf-8")
+
+
+def test_the_quantities_follow_the_synthesized_terraform(synthesis: Synthesis) -> None:
+    """A changed example changes the rows: two tasks, another class, an endpoint fewer."""
+    stack = copy.deepcopy(synthesis.stacks["tooling"])
+    before = {item: quantity(stack) for item, (quantity, _) in ITEMS.items()}
+    (service,) = resources(stack, "aws_ecs_service").values()
+    service["desired_count"] = 2
+    for instance in resources(stack, "aws_rds_cluster_instance").values():
+        instance["instance_class"] = "db.r6g.xlarge"
+    endpoints = stack["resource"]["aws_vpc_endpoint"]
+    interface = next(name for name, body in endpoints.items() if body["vpc_endpoint_type"] == "Interface")
+    del endpoints[interface]
+    after = {item: quantity(stack) for item, (quantity, _) in ITEMS.items()}
+    changed = sorted(item for item in ITEMS if before[item] != after[item])
+    assert changed == sorted(
+        ["Fargate vCPU", "Fargate memory", "Fargate ephemeral storage", "Aurora instances", "Interface VPC endpoints"]
+    )
+    assert after["Aurora instances"] == (f"2 {TIMES} db.r6g.xlarge (writer and reader)", "1460 instance-hours")
