@@ -20,7 +20,7 @@ from tests.conftest import ROOT, Synthesis
 from tests.support.synth import resources
 
 COST = "docs/cost.md"
-HOURS = 730  # hours in a month, as the AWS pricing pages' monthly examples count them
+HOURS = 730  # hours in a month: 24 * 365 / 12
 # The Client VPN connection-hours are an assumption, not in the configuration (docs/cost.md says so).
 VPN_USERS, VPN_HOURS_A_DAY, VPN_DAYS = 10, 8, 21
 COLUMNS = ["Item", "Workspace", "In the example", "Billed units / month", "Unit price (USD)", "USD / month", "Source"]
