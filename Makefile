@@ -10,7 +10,7 @@ export CHECKPOINT_DISABLE := 1
 # jsii warns on every start that Node 20 is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup synth plan lock deploy-roles test check schema atlantis diagram bench clean
+.PHONY: setup synth plan lock deploy-roles test check schema atlantis diagram bench bench-suite clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -77,6 +77,10 @@ diagram: synth
 ## Synthesis timings (import, example, 20 target accounts), each in a fresh process.
 bench: setup
 	$(PY) benchmarks/synth.py
+
+## The suite's wall time next to the sum of its parts and its critical path, in one run.
+bench-suite: setup
+	$(PY) benchmarks/suite.py
 
 clean:
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache
