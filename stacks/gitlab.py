@@ -242,6 +242,7 @@ def add_gitlab(
             vpc_cidr=net.vpc_cidr,
             subnet_ids=network.subnet_ids,
             image=image.image,
+            log_router_image=image.log_router_image,
             repository_arns=image.repository_arns,
             pull_actions=image.pull_actions,
             kms_key_arn=key.arn,
