@@ -462,8 +462,12 @@ class GitLabService(Construct):
                 "type": "fluentbit",
                 "options": {"config-file-type": "file", "config-file-value": LOG_ROUTER_CONFIG},
             },
-            "environment": [{"name": CONFIG_ENV, "value": fluent_bit_config(props.region, groups,
-                                                                             props.log_router_mem_buf_limit_mib)}],
+            "environment": [
+                {
+                    "name": CONFIG_ENV,
+                    "value": fluent_bit_config(props.region, groups, props.log_router_mem_buf_limit_mib),
+                }
+            ],
             # The image's own start script (/entrypoint.sh) runs Fluent Bit on the
             # configuration FireLens generates, which includes LOG_ROUTER_CONFIG.
             "entryPoint": ["/bin/sh", "-c"],

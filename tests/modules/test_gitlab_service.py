@@ -353,9 +353,9 @@ def test_log_router_is_a_non_essential_firelens_sidecar(routed: dict[str, Any]) 
     assert gitlab["logConfiguration"]["logDriver"] == "awslogs"
     assert router["logConfiguration"]["logDriver"] == "awslogs"
     assert router["logConfiguration"]["options"]["awslogs-stream-prefix"] == "log-router"
-    assert router["logConfiguration"]["options"]["awslogs-group"] == gitlab["logConfiguration"]["options"][
-        "awslogs-group"
-    ]
+    assert (
+        router["logConfiguration"]["options"]["awslogs-group"] == gitlab["logConfiguration"]["options"]["awslogs-group"]
+    )
 
 
 def test_log_directory_is_a_shared_task_volume(routed: dict[str, Any]) -> None:
