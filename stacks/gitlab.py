@@ -310,6 +310,9 @@ def add_gitlab(
     TerraformOutput(stack, "gitlab_url", value=f"https://{account.gitlab_hostname}", description="GitLab URL.")
     TerraformOutput(stack, "gitlab_image", value=image.image, description="Image the GitLab task runs.")
     TerraformOutput(
+        stack, "log_router_image", value=image.log_router_image, description="Image of GitLab's log router sidecar."
+    )
+    TerraformOutput(
         stack,
         "object_storage_buckets",
         value={name: bucket.name for name, bucket in storage.buckets.items()},
