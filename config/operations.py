@@ -107,6 +107,11 @@ class Thresholds(_Strict):
         60, ge=5, description="With gitlab.efs.replication_region: minutes the replica may be behind."
     )
     vpn_authentication_failures: int = Field(20, ge=1, description="Client VPN authentication failures per 5 minutes.")
+    rails_5xx_percent: float = Field(
+        5.0, gt=0, le=100, description="Share of GitLab's Rails requests answered with 5xx, over 10 minutes (%)."
+    )
+    failed_sign_ins: int = Field(20, ge=1, description="Failed GitLab sign-ins per 5 minutes.")
+    sidekiq_job_failures: int = Field(10, ge=1, description="Failed Sidekiq jobs per 5 minutes.")
 
 
 class Monitoring(_Strict):

@@ -32,6 +32,11 @@ from modules.policy import arn, document, service_trust, statement
 
 DOCKER_HUB = "registry-1.docker.io"
 UPSTREAM_REPOSITORY = "gitlab/gitlab-ce"
+# The log router beside GitLab (modules/gitlab_service.py): AWS for Fluent Bit, the
+# image the ECS Developer Guide names for FireLens, on Docker Hub as amazon/... and
+# on public ECR as public.ecr.aws/aws-observability/...; pinned like GitLab's tag.
+LOG_ROUTER_UPSTREAM_REPOSITORY = "amazon/aws-for-fluent-bit"
+LOG_ROUTER_TAG = "2.32.2.20240425"
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class GitLabImageProps:
     scanning: Literal["enhanced", "basic"] = "enhanced"
     keep_tagged_images: int = 10
     expire_untagged_days: int = 7
+    log_router_tag: str = LOG_ROUTER_TAG
 
 
 def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
@@ -76,7 +82,8 @@ def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
 
 
 class GitLabImage(Construct):
-    """``image`` is the URI the task definition uses; ``repository_arns`` what the
+    """``image`` is the URI the task definition uses, ``log_router_image`` the Fluent
+    Bit sidecar's (same source, same protections); ``repository_arns`` what the
     execution role may pull from; ``pull_actions`` extra actions it needs (the
     pull-through cache imports upstream images on the first pull)."""
 
@@ -85,6 +92,7 @@ class GitLabImage(Construct):
         registry = f"{props.account_id}.dkr.ecr.{props.region}.amazonaws.com"
         policy = lifecycle_policy(props.keep_tagged_images, props.expire_untagged_days)
         self.repository: EcrRepository | None = None
+        self.log_router_repository: EcrRepository | None = None
         self.pull_through_rule: EcrPullThroughCacheRule | None = None
         if props.source == "repository":
             name = props.namer.name("ecr", "gitlab-ce")
@@ -104,9 +112,24 @@ class GitLabImage(Construct):
             EcrLifecyclePolicy(self, "lifecycle", repository=self.repository.name, policy=policy)
             self.repository_name = name
             self.image = f"{self.repository.repository_url}:{props.tag}"
-            self.repository_arns: list[str] = [self.repository.arn]
+            router_name = props.namer.name("ecr", "aws-for-fluent-bit")
+            # Filled like GitLab's repository: docs/runbooks.md, "The log router's image".
+            self.log_router_repository = EcrRepository(
+                self,
+                "log-router-repository",
+                name=router_name,
+                image_tag_mutability="IMMUTABLE",
+                encryption_configuration=[
+                    EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=props.kms_key_arn)
+                ],
+                image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
+                force_delete=False,
+            )
+            EcrLifecyclePolicy(self, "log-router-lifecycle", repository=self.log_router_repository.name, policy=policy)
+            self.log_router_image = f"{self.log_router_repository.repository_url}:{props.log_router_tag}"
+            self.repository_arns: list[str] = [self.repository.arn, self.log_router_repository.arn]
             self.pull_actions: list[str] = []
-            scan_filter = name
+            scan_filters = [name, router_name]
         else:
             assert props.credential_arn, "configuration requires a credential for pull_through_cache"
             prefix = props.namer.name("ecr_cache_prefix", "docker-hub")
@@ -120,13 +143,14 @@ class GitLabImage(Construct):
             self._creation_template(props, prefix, policy)
             self.repository_name = f"{prefix}/{UPSTREAM_REPOSITORY}"
             self.image = f"{registry}/{self.repository_name}:{props.tag}"
+            self.log_router_image = f"{registry}/{prefix}/{LOG_ROUTER_UPSTREAM_REPOSITORY}:{props.log_router_tag}"
             self.repository_arns = [
                 arn(props.partition, "ecr", props.region, props.account_id, f"repository/{prefix}/*")
             ]
             # The first pull of a tag creates the cached repository and imports
             # the image ("Pull through cache rules", ECR User Guide, IAM permissions).
             self.pull_actions = ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]
-            scan_filter = f"{prefix}/*"
+            scan_filters = [f"{prefix}/*"]
         EcrRegistryScanningConfiguration(
             self,
             "scanning",
@@ -135,7 +159,8 @@ class GitLabImage(Construct):
                 EcrRegistryScanningConfigurationRule(
                     scan_frequency="CONTINUOUS_SCAN" if props.scanning == "enhanced" else "SCAN_ON_PUSH",
                     repository_filter=[
-                        EcrRegistryScanningConfigurationRuleRepositoryFilter(filter=scan_filter, filter_type="WILDCARD")
+                        EcrRegistryScanningConfigurationRuleRepositoryFilter(filter=scan, filter_type="WILDCARD")
+                        for scan in scan_filters
                     ],
                 )
             ],

@@ -1,4 +1,6 @@
-"""GitLab CE on ECS Fargate: cluster, task definition, service, its security group and IAM roles."""
+"""GitLab CE on ECS Fargate: cluster, task definition, service, its security group and IAM roles;
+with a log router image, a FireLens (Fluent Bit) sidecar sends GitLab's log files to one
+CloudWatch log group per component."""
 
 from __future__ import annotations
 
@@ -56,6 +58,66 @@ SSM_MESSAGES_ACTIONS = (
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
 )
+LOG_ROUTER = "log-router"
+LOG_VOLUME = "gitlab-logs"
+LOG_DIR = "/var/log/gitlab"
+# Where FireLens finds our part of the Fluent Bit configuration ("Using a custom
+# configuration file", ECS Developer Guide: on Fargate only config-file-type "file",
+# a path inside the container; the sidecar writes the file there before starting).
+LOG_ROUTER_CONFIG = "/fluent-bit/etc/gitlab.conf"
+CONFIG_ENV = "GITLAB_FLUENT_BIT_CONFIG"
+# Component -> its file under /var/log/gitlab (GitLab's "Log system" page, Linux
+# package paths). Omnibus writes these files and not stdout: the container's stdout
+# is `gitlab-ctl tail` of every file at once, interleaved with file headers, so one
+# component's JSON cannot be told from another's there. The sidecar therefore tails
+# the files through a volume both containers mount. All but NGINX's access log are
+# JSON lines by default (Omnibus "Logs" settings: JSON is the default format).
+LOG_FILES: Mapping[str, str] = MappingProxyType(
+    {
+        "rails": "gitlab-rails/production_json.log",
+        "api": "gitlab-rails/api_json.log",
+        "application": "gitlab-rails/application_json.log",
+        "sidekiq": "sidekiq/current",
+        "workhorse": "gitlab-workhorse/current",
+        "gitaly": "gitaly/current",
+        "nginx": "nginx/gitlab_access.log",
+        "puma": "puma/puma_stdout.log",
+    }
+)
+
+
+def fluent_bit_config(region: str, log_groups: Mapping[str, str], mem_buf_limit_mib: int) -> str:
+    """Fluent Bit's classic configuration: one tail input and one CloudWatch output per component.
+
+    ``log_key log`` sends each line as it is, so a JSON line stays one JSON event that
+    Logs Insights parses by itself; ``Mem_Buf_Limit`` pauses a file's tail (it resumes
+    where it stopped) instead of letting the sidecar grow when CloudWatch is slow.
+    """
+    sections: list[str] = []
+    for component, group in log_groups.items():
+        tag = f"gitlab.{component}"
+        sections.append(
+            "[INPUT]\n"
+            "    Name              tail\n"
+            f"    Tag               {tag}\n"
+            f"    Path              {LOG_DIR}/{LOG_FILES[component]}\n"
+            f"    DB                /tmp/tail-{component}.db\n"
+            "    Read_from_Head    On\n"
+            "    Skip_Long_Lines   On\n"
+            "    Refresh_Interval  10\n"
+            f"    Mem_Buf_Limit     {mem_buf_limit_mib}MB\n"
+        )
+        sections.append(
+            "[OUTPUT]\n"
+            "    Name              cloudwatch_logs\n"
+            f"    Match             {tag}\n"
+            f"    region            {region}\n"
+            f"    log_group_name    {group}\n"
+            f"    log_stream_prefix {component}-\n"
+            "    log_key           log\n"
+            "    auto_create_group Off\n"
+        )
+    return "\n".join(sections)
 
 
 @dataclass(frozen=True)
@@ -134,12 +196,19 @@ class GitLabServiceProps:
     # git over SSH: the NLB's target group and security group, both or neither.
     ssh_target_group_arn: str | None = None
     ssh_security_group_id: str | None = None
+    # The FireLens sidecar's image (modules/gitlab_image.py); None: no sidecar, the
+    # container's stdout only. Its hard memory limit and each file's buffer limit.
+    log_router_image: str | None = None
+    log_router_memory_mib: int = 256
+    log_router_mem_buf_limit_mib: int = 16
 
     def __post_init__(self) -> None:
         if (self.ssh_target_group_arn is None) != (self.ssh_security_group_id is None):
             raise ValueError("ssh_target_group_arn and ssh_security_group_id go together")
         if self.health_check_grace_seconds < 900:
             raise ValueError("GitLab's first boot needs a health-check grace period of at least 900 s")
+        if self.log_router_mem_buf_limit_mib * len(LOG_FILES) >= self.log_router_memory_mib:
+            raise ValueError("the log router's buffers (one per log file) must fit in its memory limit")
         for name in ("subnet_ids", "repository_arns", "bucket_arns", "pull_actions", "dependencies"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "efs_mounts", MappingProxyType(dict(self.efs_mounts)))
@@ -186,7 +255,10 @@ class GitLabService(Construct):
         )
         self._roles(props)
         self._security_group(props)
-        self.container_definitions = json.dumps([self._container(props)], sort_keys=True)
+        containers = [self._container(props)]
+        if props.log_router_image is not None:
+            containers.append(self._log_router(props))
+        self.container_definitions = json.dumps(containers, sort_keys=True)
         self.task_definition = EcsTaskDefinition(
             self,
             "task",
@@ -215,7 +287,10 @@ class GitLabService(Construct):
                     ),
                 )
                 for name, mount in props.efs_mounts.items()
-            ],
+            ]
+            # A volume without a source is task storage both containers share
+            # ("Bind mounts", ECS Developer Guide); it lives as long as the task.
+            + ([EcsTaskDefinitionVolume(name=LOG_VOLUME)] if props.log_router_image else []),
         )
         self.service = EcsService(
             self,
@@ -262,9 +337,14 @@ class GitLabService(Construct):
         namer = props.namer
         app_name = namer.path("log_group", "gitlab")
         exec_name = namer.path("log_group", "ecs-exec")
+        component_names = (
+            {component: namer.path("log_group", "gitlab", component) for component in LOG_FILES}
+            if props.log_router_image
+            else {}
+        )
         self.log_group_arns = {
             name: arn(props.partition, "logs", props.region, props.account_id, f"log-group:{name}")
-            for name in (app_name, exec_name)
+            for name in (app_name, exec_name, *component_names.values())
         }
         key = KmsKey(
             self,
@@ -291,6 +371,18 @@ class GitLabService(Construct):
         )
         self.log_group_arn = self.log_group_arns[app_name]
         self.exec_log_group_arn = self.log_group_arns[exec_name]
+        # Component -> its log group, filled by the log router; same retention and key.
+        self.component_log_groups = {
+            component: CloudwatchLogGroup(
+                self,
+                f"log-group-{component}",
+                name=name,
+                retention_in_days=props.log_retention_days,
+                kms_key_id=key.arn,
+            )
+            for component, name in component_names.items()
+        }
+        self.component_log_group_arns = {c: self.log_group_arns[n] for c, n in component_names.items()}
 
     def _secret_refs(self, props: GitLabServiceProps) -> dict[str, str]:
         """Environment variable -> ECS ``valueFrom`` (one JSON key of a secret)."""
@@ -319,7 +411,15 @@ class GitLabService(Construct):
             "mountPoints": [
                 {"sourceVolume": name, "containerPath": mount.container_path, "readOnly": False}
                 for name, mount in props.efs_mounts.items()
-            ],
+            ]
+            + (
+                [{"sourceVolume": LOG_VOLUME, "containerPath": LOG_DIR, "readOnly": False}]
+                if props.log_router_image
+                else []
+            ),
+            # Its stdout stays on awslogs, not the router: GitLab neither waits for nor
+            # depends on the sidecar (no dependsOn), so a failed router loses only the
+            # component streams, never GitLab.
             "logConfiguration": {
                 "logDriver": "awslogs",
                 "options": {
@@ -341,6 +441,45 @@ class GitLabService(Construct):
             "linuxParameters": {"initProcessEnabled": True},
             "privileged": False,
             # Omnibus writes its configuration and runtime state under / at every start.
+            "readonlyRootFilesystem": False,
+        }
+
+    def _log_router(self, props: GitLabServiceProps) -> dict[str, Any]:
+        groups = {c: group.name for c, group in self.component_log_groups.items()}
+        return {
+            "name": LOG_ROUTER,
+            "image": props.log_router_image,
+            # Non-essential: when it stops, the task and GitLab go on ("essential",
+            # ECS Developer Guide, container definition parameters).
+            "essential": False,
+            "firelensConfiguration": {
+                "type": "fluentbit",
+                "options": {"config-file-type": "file", "config-file-value": LOG_ROUTER_CONFIG},
+            },
+            "environment": [
+                {
+                    "name": CONFIG_ENV,
+                    "value": fluent_bit_config(props.region, groups, props.log_router_mem_buf_limit_mib),
+                }
+            ],
+            # The image's own start script (/entrypoint.sh) runs Fluent Bit on the
+            # configuration FireLens generates, which includes LOG_ROUTER_CONFIG.
+            "entryPoint": ["/bin/sh", "-c"],
+            "command": [f'printf "%s" "${CONFIG_ENV}" > {LOG_ROUTER_CONFIG} && exec /entrypoint.sh'],
+            "mountPoints": [{"sourceVolume": LOG_VOLUME, "containerPath": LOG_DIR, "readOnly": True}],
+            # A hard limit: past it only this container is stopped, then restarted.
+            "memory": props.log_router_memory_mib,
+            "restartPolicy": {"enabled": True, "restartAttemptPeriod": 60},
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": self.log_group.name,
+                    "awslogs-region": props.region,
+                    "awslogs-stream-prefix": LOG_ROUTER,
+                },
+            },
+            "privileged": False,
+            # It writes its configuration file and the tail offsets (/tmp) at start.
             "readonlyRootFilesystem": False,
         }
 
@@ -426,6 +565,19 @@ class GitLabService(Construct):
                             "s3:PutObject",
                         ],
                         objects,
+                    ),
+                    *(
+                        [
+                            # Fluent Bit's cloudwatch_logs output: streams in the
+                            # existing groups only (auto_create_group Off).
+                            statement(
+                                "RouteGitLabLogs",
+                                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                                [f"{a}:log-stream:*" for a in self.component_log_group_arns.values()],
+                            )
+                        ]
+                        if self.component_log_group_arns
+                        else []
                     ),
                     # S3 objects (SSE-KMS) and ECS Exec sessions use the data key.
                     statement("UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [props.kms_key_arn]),

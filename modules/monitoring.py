@@ -11,6 +11,10 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
+    CloudwatchLogMetricFilter,
+    CloudwatchLogMetricFilterMetricTransformation,
+)
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
     CloudwatchMetricAlarm,
     CloudwatchMetricAlarmMetricQuery,
@@ -54,6 +58,33 @@ class AlarmThresholds:
     efs_burst_credit_gib: int = 180
     efs_replication_lag_minutes: int = 60
     vpn_authentication_failures: int = 20
+    rails_5xx_percent: float = 5.0
+    failed_sign_ins: int = 20
+    sidekiq_job_failures: int = 10
+
+
+@dataclass(frozen=True)
+class LogMetric:
+    """A metric filter: counts the events of a component's log group that match ``pattern``."""
+
+    component: str
+    pattern: str
+    description: str
+
+
+# CloudWatch JSON filter patterns ("Filter pattern syntax", CloudWatch Logs User
+# Guide) on GitLab's JSON lines ("Log system", GitLab docs): production_json.log has
+# the request's "status"; a failed password sign-in is the application log's
+# "Failed Login: username=... ip=..." message; Sidekiq's log marks a failed job with
+# "job_status": "fail".
+LOG_METRICS: Mapping[str, LogMetric] = MappingProxyType(
+    {
+        "rails-requests": LogMetric("rails", "{ $.status >= 100 }", "Rails requests"),
+        "rails-5xx": LogMetric("rails", "{ $.status >= 500 }", "Rails requests answered with 5xx"),
+        "failed-sign-ins": LogMetric("application", '{ $.message = "Failed Login:*" }', "Failed sign-ins"),
+        "sidekiq-job-failures": LogMetric("sidekiq", '{ $.job_status = "fail" }', "Failed Sidekiq jobs"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +123,9 @@ class MonitoringProps:
     watched. ``subscriptions``: name -> (protocol, endpoint).
     ``replicated_buckets``: key -> (source bucket, replica bucket, replication rule ID),
     whose failed replications are alarmed.
+    ``log_groups``: component -> log group name of GitLab's routed logs
+    (``modules.gitlab_service.LOG_FILES``); the metric filters of ``LOG_METRICS``
+    and their alarms exist for the components present.
     ``image_repository_name``: the GitLab image's ECR repository whose Inspector
     findings at ``finding_min_severity`` or above page the topic; None: no such rule
     (basic scanning produces no Inspector findings).
@@ -116,8 +150,20 @@ class MonitoringProps:
     image_repository_name: str | None = None
     finding_min_severity: Severity = "HIGH"
     replicated_buckets: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
+    log_groups: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def log_namespace(self) -> str:
+        return f"GitLab/{self.namer.prefix}-{self.namer.workspace}"
+
+    def log_metric(self, key: str) -> Metric:
+        return Metric(self.log_namespace, key, MappingProxyType({}), "Sum")
+
+    def has_logs(self, *keys: str) -> bool:
+        return all(LOG_METRICS[key].component in self.log_groups for key in keys)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "log_groups", MappingProxyType(dict(self.log_groups)))
         object.__setattr__(self, "subscriptions", MappingProxyType(dict(self.subscriptions)))
         object.__setattr__(self, "replicated_buckets", MappingProxyType(dict(self.replicated_buckets)))
 
@@ -182,6 +228,7 @@ def alarms(props: MonitoringProps) -> dict[str, Alarm]:
                      SourceBucket=source, DestinationBucket=replica, RuleId=rule),),
             "GreaterThanThreshold", 0, 300, 1,
         )  # fmt: skip
+    found.update(_log_alarms(props))
     if props.client_vpn_endpoint_id is not None:
         found["vpn-auth-failures"] = Alarm(
             "Client VPN authentication failures (expired certificates, revoked users, guessing)",
@@ -191,6 +238,34 @@ def alarms(props: MonitoringProps) -> dict[str, Alarm]:
             300,
             1,
         )
+    return found
+
+
+def _log_alarms(props: MonitoringProps) -> dict[str, Alarm]:
+    """Alarms on the metric filters of GitLab's routed logs."""
+    t = props.thresholds
+    found: dict[str, Alarm] = {}
+    if props.has_logs("rails-5xx", "rails-requests"):
+        # A rate, unlike target-5xx: a busy hour's few 5xx do not page, a small
+        # instance's broken page does. No requests: no data, not breaching.
+        found["rails-5xx-rate"] = Alarm(
+            f"More than {t.rails_5xx_percent} % of GitLab's Rails requests answered with 5xx",
+            (props.log_metric("rails-5xx"), props.log_metric("rails-requests")),
+            "GreaterThanThreshold", t.rails_5xx_percent, 300, 2,
+            expression="100 * m0 / m1",
+        )  # fmt: skip
+    if props.has_logs("failed-sign-ins"):
+        found["failed-sign-ins"] = Alarm(
+            "Failed GitLab sign-ins (guessing, a locked-out user, a broken integration)",
+            (props.log_metric("failed-sign-ins"),),
+            "GreaterThanThreshold", t.failed_sign_ins, 300, 1,
+        )  # fmt: skip
+    if props.has_logs("sidekiq-job-failures"):
+        found["sidekiq-job-failures"] = Alarm(
+            "Failed Sidekiq jobs (mail, pipelines, imports, housekeeping)",
+            (props.log_metric("sidekiq-job-failures"),),
+            "GreaterThanThreshold", t.sidekiq_job_failures, 300, 1,
+        )  # fmt: skip
     return found
 
 
@@ -381,6 +456,21 @@ class Monitoring(Construct):
                     min_severity=props.finding_min_severity,
                 ),
             )
+        # default_value 0: a quiet period counts 0 instead of leaving the rate undefined.
+        self.metric_filters = {
+            key: CloudwatchLogMetricFilter(
+                self,
+                f"metric-filter-{key}",
+                name=namer.name("cloudwatch", key),
+                log_group_name=props.log_groups[metric.component],
+                pattern=metric.pattern,
+                metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
+                    name=key, namespace=props.log_namespace, value="1", default_value="0", unit="Count"
+                ),
+            )
+            for key, metric in LOG_METRICS.items()
+            if props.has_logs(key)
+        }
         self.definitions = alarms(props)
         self.alarms = {key: self._alarm(props, key, alarm) for key, alarm in self.definitions.items()}
         self.dashboard = CloudwatchDashboard(
@@ -409,7 +499,7 @@ class Monitoring(Construct):
                 f"alarm-{key}",
                 namespace=metric.namespace,
                 metric_name=metric.name,
-                dimensions=dict(metric.dimensions),
+                dimensions=dict(metric.dimensions) or None,
                 period=alarm.period,
                 statistic=None if percentile else metric.statistic,
                 extended_statistic=metric.statistic if percentile else None,
@@ -423,7 +513,7 @@ class Monitoring(Construct):
                     metric=CloudwatchMetricAlarmMetricQueryMetric(
                         namespace=metric.namespace,
                         metric_name=metric.name,
-                        dimensions=dict(metric.dimensions),
+                        dimensions=dict(metric.dimensions) or None,
                         stat=metric.statistic,
                         period=alarm.period,
                     ),

@@ -242,6 +242,7 @@ def add_gitlab(
             vpc_cidr=net.vpc_cidr,
             subnet_ids=network.subnet_ids,
             image=image.image,
+            log_router_image=image.log_router_image,
             repository_arns=image.repository_arns,
             pull_actions=image.pull_actions,
             kms_key_arn=key.arn,
@@ -308,6 +309,9 @@ def add_gitlab(
     # (gitlab_alb_dns_name, gitlab_alb_zone_id), where the target workspaces read them.
     TerraformOutput(stack, "gitlab_url", value=f"https://{account.gitlab_hostname}", description="GitLab URL.")
     TerraformOutput(stack, "gitlab_image", value=image.image, description="Image the GitLab task runs.")
+    TerraformOutput(
+        stack, "log_router_image", value=image.log_router_image, description="Image of GitLab's log router sidecar."
+    )
     TerraformOutput(
         stack,
         "object_storage_buckets",

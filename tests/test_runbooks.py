@@ -303,6 +303,7 @@ def test_yaml_examples_are_configuration(doc: str, schema: dict[str, Any], acces
 
 
 def test_alarm_names_in_the_docs_are_the_alarms_built() -> None:
+    from modules.gitlab_service import LOG_FILES
     from modules.monitoring import MonitoringProps, alarms
     from modules.naming import Namer
 
@@ -319,6 +320,7 @@ def test_alarm_names_in_the_docs_are_the_alarms_built() -> None:
         "client_vpn_endpoint_id": "v",
         "efs_replica_file_system_id": "r",
         "replicated_buckets": {"uploads": ("source", "replica", "rule")},
+        "log_groups": {component: component for component in LOG_FILES},
     }
     built = set(alarms(MonitoringProps(**props))) | set(alarms(MonitoringProps(**props, database_engine="postgres")))
     # One replication alarm per object type, documented once with a placeholder.

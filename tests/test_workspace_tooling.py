@@ -515,6 +515,7 @@ def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) 
     # Types left out of S3 stay in gitlab-rails/ in the container, so that is on EFS too.
     mounts = {m["sourceVolume"]: m["containerPath"] for m in container["mountPoints"]}
     assert mounts == {
+        "gitlab-logs": "/var/log/gitlab",  # shared with the log router
         "config": "/etc/gitlab",
         "git-data": "/var/opt/gitlab/git-data",
         "shared": "/var/opt/gitlab/gitlab-rails/shared",
@@ -599,6 +600,10 @@ ALARMS = {
     "efs-throughput": None,  # metric math over MeteredIOBytes and PermittedThroughput
     "efs-replication-lag": "TimeSinceLastSync",
     "vpn-auth-failures": "AuthenticationFailures",
+    # Metric filters on the log router's groups (modules/monitoring.LOG_METRICS).
+    "rails-5xx-rate": None,  # metric math over rails-5xx and rails-requests
+    "failed-sign-ins": "failed-sign-ins",
+    "sidekiq-job-failures": "sidekiq-job-failures",
     # Every object type of the example replicates to the recovery region.
     **{f"s3-replication-{object_type}": "OperationsFailedReplication" for object_type in OBJECT_TYPES},
 }
@@ -652,6 +657,30 @@ def test_each_alarm_watches_gitlabs_resources_and_notifies_the_topic(stack: dict
     # Configured thresholds (the example sets these two; the others are defaults).
     assert alarms["latency"]["threshold"] == 5
     assert alarms["db-connections"]["threshold"] == 500
+
+
+def test_log_router_feeds_the_metric_filters(stack: dict[str, Any]) -> None:
+    definitions = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])
+    router = next(d for d in definitions if d["name"] == "log-router")
+    assert router["essential"] is False
+    assert router["image"] == stack["output"]["log_router_image"]["value"]
+    repository = address(stack, "aws_ecr_repository", "gitlab-image/log-router-repository")
+    assert repository == "aws_ecr_repository.gitlab-image_log-router-repository_58460B04"  # docs/runbooks.md
+    assert router["image"] == f"${{{repository}.repository_url}}:2.32.2.20240425"
+    filters = {
+        key: by_path(stack, "aws_cloudwatch_log_metric_filter", f"monitoring/metric-filter-{key}")
+        for key in ("rails-requests", "rails-5xx", "failed-sign-ins", "sidekiq-job-failures")
+    }
+    groups = {
+        component: ref(stack, "aws_cloudwatch_log_group", f"gitlab-service/log-group-{component}", "name")
+        for component in ("rails", "application", "sidekiq")
+    }
+    assert filters["rails-5xx"]["log_group_name"] == groups["rails"]
+    assert filters["rails-requests"]["log_group_name"] == groups["rails"]
+    assert filters["failed-sign-ins"]["log_group_name"] == groups["application"]
+    assert filters["sidekiq-job-failures"]["log_group_name"] == groups["sidekiq"]
+    for component, group in groups.items():
+        assert group in router["environment"][0]["value"], component
 
 
 def test_alarm_topic_subscribers_and_dashboard(stack: dict[str, Any]) -> None:

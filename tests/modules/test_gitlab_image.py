@@ -10,7 +10,7 @@ from cdktf import TerraformStack, Testing
 
 from modules.gitlab_image import GitLabImage, GitLabImageProps
 from modules.naming import Namer
-from tests.support.synth import only, policy, resources, synth_stack
+from tests.support.synth import by_path, only, policy, resources, synth_stack
 
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/data"
 CREDENTIAL = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/hub-AbCdEf"
@@ -37,7 +37,7 @@ def repository_mode() -> tuple[dict[str, Any], GitLabImage]:
 
 def test_repository_is_immutable_encrypted_scanned_and_kept(repository_mode: tuple[dict[str, Any], Any]) -> None:
     stack, _ = repository_mode
-    repository = only(stack, "aws_ecr_repository")
+    repository = by_path(stack, "aws_ecr_repository", "gitlab-image/repository")
     assert repository["name"] == "acme-tooling-gitlab-ce"
     assert repository["image_tag_mutability"] == "IMMUTABLE"
     assert repository["encryption_configuration"] == [{"encryption_type": "KMS", "kms_key": KEY}]
@@ -48,7 +48,7 @@ def test_repository_is_immutable_encrypted_scanned_and_kept(repository_mode: tup
 
 def test_lifecycle_policy_keeps_n_tagged_and_expires_untagged(repository_mode: tuple[dict[str, Any], Any]) -> None:
     stack, _ = repository_mode
-    rules = json.loads(only(stack, "aws_ecr_lifecycle_policy")["policy"])["rules"]
+    rules = json.loads(by_path(stack, "aws_ecr_lifecycle_policy", "gitlab-image/lifecycle")["policy"])["rules"]
     untagged, tagged = rules
     assert untagged["selection"] == {
         "tagStatus": "untagged",
@@ -67,7 +67,10 @@ def test_enhanced_continuous_scanning_by_default(repository_mode: tuple[dict[str
     assert scanning["rule"] == [
         {
             "scan_frequency": "CONTINUOUS_SCAN",
-            "repository_filter": [{"filter": "acme-tooling-gitlab-ce", "filter_type": "WILDCARD"}],
+            "repository_filter": [
+                {"filter": "acme-tooling-gitlab-ce", "filter_type": "WILDCARD"},
+                {"filter": "acme-tooling-aws-for-fluent-bit", "filter_type": "WILDCARD"},
+            ],
         }
     ]
     assert image.image.endswith(":19.6.1-ce.0")
@@ -103,3 +106,20 @@ def test_pull_through_cache_mode() -> None:
     )
     assert image.pull_actions == ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]
     assert image.repository_arns == ["arn:aws:ecr:eu-west-1:123456789012:repository/acme-tooling-docker-hub/*"]
+    # The wildcard covers the log router's cached repository too.
+    assert image.log_router_image == (
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme-tooling-docker-hub/amazon/aws-for-fluent-bit:2.32.2.20240425"
+    )
+
+
+def test_log_router_repository_is_protected_like_gitlabs(repository_mode: tuple[dict[str, Any], Any]) -> None:
+    stack, image = repository_mode
+    router = by_path(stack, "aws_ecr_repository", "gitlab-image/log-router-repository")
+    assert router["name"] == "acme-tooling-aws-for-fluent-bit"
+    assert router["image_tag_mutability"] == "IMMUTABLE"
+    assert router["encryption_configuration"] == [{"encryption_type": "KMS", "kms_key": KEY}]
+    assert router["image_scanning_configuration"] == {"scan_on_push": True}
+    rules = json.loads(by_path(stack, "aws_ecr_lifecycle_policy", "gitlab-image/log-router-lifecycle")["policy"])
+    assert rules["rules"][0]["selection"]["countNumber"] == 3
+    assert image.log_router_image.endswith(":2.32.2.20240425")
+    assert len(image.repository_arns) == 2

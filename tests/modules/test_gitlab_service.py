@@ -311,3 +311,114 @@ def test_external_redis_token_from_its_secret_and_key(stack: dict[str, Any]) -> 
     assert (egress["from_port"], egress["to_port"], egress["cidr_ipv4"]) == (6380, 6380, "10.0.0.0/16")
     assert "to-redis" not in str(resources(without, "aws_vpc_security_group_egress_rule"))
     assert "GITLAB_REDIS_PASSWORD" not in only(without, "aws_ecs_task_definition")["container_definitions"]
+
+
+ROUTER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme-tooling-aws-for-fluent-bit:2.32.2.20240425"
+
+
+@pytest.fixture(scope="module")
+def routed() -> dict[str, Any]:
+    app = Testing.app()
+    scope = TerraformStack(app, "test")
+    GitLabService(scope, "gitlab-service", props(log_router_image=ROUTER_IMAGE))
+    return synth_stack(scope)
+
+
+def routed_containers(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    definitions = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])
+    return {d["name"]: d for d in definitions}
+
+
+def test_log_router_is_a_non_essential_firelens_sidecar(routed: dict[str, Any]) -> None:
+    containers = routed_containers(routed)
+    assert set(containers) == {"gitlab", "log-router"}
+    router, gitlab = containers["log-router"], containers["gitlab"]
+    assert router["image"] == ROUTER_IMAGE
+    assert router["essential"] is False
+    assert gitlab["essential"] is True
+    assert "dependsOn" not in gitlab and "dependsOn" not in router
+    assert router["firelensConfiguration"] == {
+        "type": "fluentbit",
+        "options": {"config-file-type": "file", "config-file-value": "/fluent-bit/etc/gitlab.conf"},
+    }
+    assert router["memory"] == 256
+    assert router["restartPolicy"]["enabled"] is True
+    # The sidecar writes the rendered configuration where FireLens includes it, then
+    # starts the image's own entrypoint.
+    assert router["entryPoint"] == ["/bin/sh", "-c"]
+    assert router["command"] == [
+        'printf "%s" "$GITLAB_FLUENT_BIT_CONFIG" > /fluent-bit/etc/gitlab.conf && exec /entrypoint.sh'
+    ]
+    # GitLab's own stdout stays on awslogs; the router's too, under its own prefix.
+    assert gitlab["logConfiguration"]["logDriver"] == "awslogs"
+    assert router["logConfiguration"]["logDriver"] == "awslogs"
+    assert router["logConfiguration"]["options"]["awslogs-stream-prefix"] == "log-router"
+    assert (
+        router["logConfiguration"]["options"]["awslogs-group"] == gitlab["logConfiguration"]["options"]["awslogs-group"]
+    )
+
+
+def test_log_directory_is_a_shared_task_volume(routed: dict[str, Any]) -> None:
+    containers = routed_containers(routed)
+    mounts = {c: {m["containerPath"]: m for m in d["mountPoints"]} for c, d in containers.items()}
+    assert mounts["gitlab"]["/var/log/gitlab"] == {
+        "sourceVolume": "gitlab-logs", "containerPath": "/var/log/gitlab", "readOnly": False,
+    }  # fmt: skip
+    assert mounts["log-router"] == {
+        "/var/log/gitlab": {"sourceVolume": "gitlab-logs", "containerPath": "/var/log/gitlab", "readOnly": True}
+    }
+    volumes = {v["name"]: v for v in only(routed, "aws_ecs_task_definition")["volume"]}
+    assert volumes["gitlab-logs"] == {"name": "gitlab-logs"}  # task storage, no EFS
+    assert {"config", "git-data"} <= set(volumes)
+
+
+def test_each_component_has_its_encrypted_log_group_and_output(routed: dict[str, Any]) -> None:
+    from modules.gitlab_service import LOG_FILES
+
+    groups = resources(routed, "aws_cloudwatch_log_group")
+    config_env = only(routed, "aws_ecs_task_definition")["container_definitions"]
+    router = routed_containers(routed)["log-router"]
+    (env,) = router["environment"]
+    assert env["name"] == "GITLAB_FLUENT_BIT_CONFIG"
+    config = env["value"]
+    for component, file in LOG_FILES.items():
+        group = by_path(routed, "aws_cloudwatch_log_group", f"gitlab-service/log-group-{component}")
+        assert group["name"] == Namer("acme", "tooling").path("log_group", "gitlab", component)
+        assert group["retention_in_days"] == 365
+        assert group["kms_key_id"].startswith("${aws_kms_key.")
+        assert f"Path              /var/log/gitlab/{file}\n" in config
+        assert f"Tag               gitlab.{component}\n" in config
+        assert f"Match             gitlab.{component}\n" in config
+    assert len(groups) == 2 + len(LOG_FILES)
+    assert config.count("Name              cloudwatch_logs") == len(LOG_FILES)
+    # JSON lines go out as they are; buffers bounded; no group created by the router.
+    assert config.count("log_key           log\n") == len(LOG_FILES)
+    assert config.count("Mem_Buf_Limit     16MB\n") == len(LOG_FILES)
+    assert config.count("auto_create_group Off\n") == len(LOG_FILES)
+    assert "${aws_cloudwatch_log_group." in config_env
+
+
+def test_logs_key_and_task_role_cover_the_component_groups(routed: dict[str, Any]) -> None:
+    from modules.gitlab_service import LOG_FILES
+
+    key_policy = policy(only(routed, "aws_kms_key"))
+    logs = next(s for s in key_policy["Statement"] if s["Sid"] == "CloudWatchLogsForGitLabLogGroups")
+    arns = logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]
+    assert len(arns) == 2 + len(LOG_FILES)
+    task = policy(by_path(routed, "aws_iam_role_policy", "gitlab-service/task-policy"))
+    route = next(s for s in task["Statement"] if s["Sid"] == "RouteGitLabLogs")
+    assert sorted(route["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert len(route["Resource"]) == len(LOG_FILES)
+    assert all(r.endswith(":log-stream:*") and "/gitlab/" in r for r in route["Resource"])
+
+
+def test_without_a_router_image_there_is_no_sidecar(stack: dict[str, Any], container: dict[str, Any]) -> None:
+    assert len(resources(stack, "aws_cloudwatch_log_group")) == 2
+    assert "/var/log/gitlab" not in {m["containerPath"] for m in container["mountPoints"]}
+    task = policy(by_path(stack, "aws_iam_role_policy", "gitlab-service/task-policy"))
+    assert "RouteGitLabLogs" not in {s["Sid"] for s in task["Statement"]}
+
+
+def test_router_buffers_must_fit_its_memory() -> None:
+    with pytest.raises(ValueError, match="buffers"):
+        props(log_router_image=ROUTER_IMAGE, log_router_memory_mib=64)

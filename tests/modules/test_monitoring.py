@@ -240,3 +240,75 @@ def test_no_findings_rule_without_a_repository(stack: dict[str, Any]) -> None:
     assert resources(stack, "aws_cloudwatch_event_rule") == {}
     body = json.loads(only(stack, "aws_cloudwatch_dashboard")["dashboard_body"])
     assert all(w["type"] != "log" for w in body["widgets"])
+
+
+LOG_GROUPS = {
+    "rails": "/gitlab/tooling/gitlab/rails",
+    "application": "/gitlab/tooling/gitlab/application",
+    "sidekiq": "/gitlab/tooling/gitlab/sidekiq",
+    "gitaly": "/gitlab/tooling/gitlab/gitaly",
+}
+
+
+@pytest.fixture(scope="module")
+def logged() -> dict[str, Any]:
+    return synth(log_groups=LOG_GROUPS, thresholds=AlarmThresholds(rails_5xx_percent=2.5))
+
+
+def test_metric_filters_count_gitlabs_json_log_events(logged: dict[str, Any]) -> None:
+    filters = {
+        key: by_path(logged, "aws_cloudwatch_log_metric_filter", f"monitoring/metric-filter-{key}")
+        for key in ("rails-requests", "rails-5xx", "failed-sign-ins", "sidekiq-job-failures")
+    }
+    assert len(resources(logged, "aws_cloudwatch_log_metric_filter")) == 4
+    assert filters["rails-5xx"]["log_group_name"] == LOG_GROUPS["rails"]
+    assert filters["rails-5xx"]["pattern"] == "{ $.status >= 500 }"
+    assert filters["rails-requests"]["pattern"] == "{ $.status >= 100 }"
+    assert filters["failed-sign-ins"]["log_group_name"] == LOG_GROUPS["application"]
+    assert filters["failed-sign-ins"]["pattern"] == '{ $.message = "Failed Login:*" }'
+    assert filters["sidekiq-job-failures"]["log_group_name"] == LOG_GROUPS["sidekiq"]
+    assert filters["sidekiq-job-failures"]["pattern"] == '{ $.job_status = "fail" }'
+    for key, body in filters.items():
+        assert body["name"] == f"acme-tooling-{key}"
+        assert body["metric_transformation"] == {
+            "name": key, "namespace": "GitLab/acme-tooling", "value": "1", "default_value": "0", "unit": "Count",
+        }  # fmt: skip
+
+
+def test_log_alarms_page_the_topic(logged: dict[str, Any]) -> None:
+    rate = alarm(logged, "rails-5xx-rate")
+    assert rate["threshold"] == 2.5
+    assert rate["comparison_operator"] == "GreaterThanThreshold"
+    queries = {q["id"]: q for q in rate["metric_query"]}
+    assert queries["e0"]["expression"] == "100 * m0 / m1"
+    assert queries["m0"]["metric"]["metric_name"] == "rails-5xx"
+    assert queries["m1"]["metric"]["metric_name"] == "rails-requests"
+    assert queries["m0"]["metric"]["namespace"] == "GitLab/acme-tooling"
+    sign_ins = alarm(logged, "failed-sign-ins")
+    assert (sign_ins["metric_name"], sign_ins["namespace"], sign_ins["statistic"]) == (
+        "failed-sign-ins", "GitLab/acme-tooling", "Sum",
+    )  # fmt: skip
+    assert sign_ins["threshold"] == 20
+    assert "dimensions" not in sign_ins
+    sidekiq = alarm(logged, "sidekiq-job-failures")
+    assert sidekiq["threshold"] == 10
+    for body in (rate, sign_ins, sidekiq):
+        assert body["alarm_actions"] == body["ok_actions"]
+        assert body["alarm_actions"][0].startswith("${aws_sns_topic.")
+
+
+def test_log_alarms_are_on_the_dashboard(logged: dict[str, Any]) -> None:
+    body = json.loads(only(logged, "aws_cloudwatch_dashboard")["dashboard_body"])
+    titles = {w["properties"].get("title") for w in body["widgets"]}
+    assert any(t and "Failed GitLab sign-ins" in t for t in titles)
+    assert any(t and "Failed Sidekiq jobs" in t for t in titles)
+    assert any(t and "Rails requests answered with 5xx" in t for t in titles)
+    alarms_widget = body["widgets"][0]["properties"]["alarms"]
+    assert len(alarms_widget) == len(resources(logged, "aws_cloudwatch_metric_alarm"))
+
+
+def test_no_log_metrics_without_routed_logs(stack: dict[str, Any]) -> None:
+    assert resources(stack, "aws_cloudwatch_log_metric_filter") == {}
+    assert not {"rails-5xx-rate", "failed-sign-ins", "sidekiq-job-failures"} & {
+        key.split("alarm-")[-1] for key in resources(stack, "aws_cloudwatch_metric_alarm")
+    }
