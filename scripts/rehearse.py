@@ -235,8 +235,9 @@ def moto_implements(entry: Unsupported) -> bool:
         return False
     pattern = re.compile(rf"^\s+def {re.escape(entry.operation)}\(", re.MULTILINE)
     for directory in spec.submodule_search_locations:
-        for source in Path(directory).rglob("responses*.py"):
-            if pattern.search(source.read_text(encoding="utf-8")):
+        for source in Path(directory).rglob("*.py"):
+            # responses.py, or a responses/ package (EC2)
+            if (source.name == "responses.py" or "responses" in source.parent.parts) and pattern.search(source.read_text(encoding="utf-8")):
                 return True
     return False
 

@@ -1,0 +1,146 @@
+"""The pure parts of the rehearsal (scripts/rehearse.py): which resources are left out and why,
+the probe that keeps the list of unsupported types honest, the table. The rehearsal itself
+(`make rehearse`) applies against moto and is run by CI after the suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scripts.rehearse import (
+    UNSUPPORTED,
+    Rehearsal,
+    StepResult,
+    Unsupported,
+    deploy_order,
+    left_out,
+    moto_implements,
+    probe_unsupported,
+    protection_override,
+    render,
+    stale_entries,
+    targets,
+)
+
+LISTED = {"aws_backup_selection": Unsupported("moto has no Backup CreateBackupSelection", "backup", "create_backup_selection")}
+
+PRODUCER = {
+    "resource": {
+        "aws_backup_selection": {"sel": {"plan_id": "${aws_backup_plan.plan.id}"}},
+        "aws_backup_plan": {"plan": {"name": "p", "//": {"metadata": {"path": "aws_backup_selection.sel"}}}},
+        "aws_cloudwatch_metric_alarm": {"alarm": {"dimensions": {"s": "${aws_backup_selection.sel.id}"}}},
+        "aws_sns_topic": {"late": {"name": "t", "depends_on": ["aws_cloudwatch_metric_alarm.alarm"]}},
+        "aws_s3_bucket": {"keep": {"bucket": "b", "lifecycle": {"prevent_destroy": True}}},
+    },
+    "locals": {"sel_id": "${aws_backup_selection.sel.id}"},
+    "output": {
+        "selection": {"value": "${local.sel_id}"},
+        "bucket": {"value": "${aws_s3_bucket.keep.bucket}"},
+    },
+}
+
+CONSUMER = {
+    "data": {"terraform_remote_state": {"state-producer": {"backend": "local", "config": {"path": "terraform.producer.tfstate"}}}},
+    "resource": {
+        "aws_iam_policy": {
+            "reads_selection": {"policy": "${data.terraform_remote_state.state-producer.outputs.selection}"},
+            "reads_bucket": {"policy": "${data.terraform_remote_state.state-producer.outputs.bucket}"},
+        }
+    },
+}
+
+
+def test_left_out_is_the_closure_over_references_and_depends_on() -> None:
+    out = left_out("producer", PRODUCER, {}, LISTED)
+    assert out == {
+        "aws_backup_selection.sel": "moto has no Backup CreateBackupSelection",
+        "aws_cloudwatch_metric_alarm.alarm": "depends on aws_backup_selection.sel",
+        "aws_sns_topic.late": "depends on aws_cloudwatch_metric_alarm.alarm",
+        "local.sel_id": "depends on aws_backup_selection.sel",
+        "output.selection": "depends on local.sel_id",
+    }
+    # A reference only in cdktf's "//" metadata is not a dependency.
+    assert targets(PRODUCER, out) == ["aws_backup_plan.plan", "aws_s3_bucket.keep"]
+
+
+def test_left_out_follows_remote_state_into_the_consumer() -> None:
+    upstream = {"producer": left_out("producer", PRODUCER, {}, LISTED)}
+    out = left_out("consumer", CONSUMER, upstream, LISTED)
+    assert out == {"aws_iam_policy.reads_selection": "depends on producer output.selection"}
+    assert targets(CONSUMER, out) == ["aws_iam_policy.reads_bucket"]
+
+
+def test_deploy_order_puts_producers_first() -> None:
+    manifest = {
+        "stacks": {
+            "hub": {"dependencies": ["tooling", "staging"]},
+            "staging": {"dependencies": ["tooling", "bootstrap"]},
+            "tooling": {"dependencies": ["bootstrap"]},
+            "bootstrap": {"dependencies": []},
+        }
+    }
+    assert deploy_order(manifest) == ["bootstrap", "tooling", "staging", "hub"]
+
+
+def test_probe_fails_for_a_type_moto_implements_or_no_workspace_has() -> None:
+    implemented = {"aws_vpc": Unsupported("pretend", "ec2", "create_vpc")}
+    assert moto_implements(implemented["aws_vpc"])
+    assert not moto_implements(LISTED["aws_backup_selection"])
+    assert not moto_implements(Unsupported("no service", None, "create_connection"))
+    stacks = {"w": {"resource": {"aws_vpc": {"v": {}}}}}
+    assert probe_unsupported(stacks, implemented) == [
+        "aws_vpc: moto now implements create_vpc; remove it from UNSUPPORTED in scripts/rehearse.py"
+    ]
+    assert stale_entries(stacks, LISTED) == ["aws_backup_selection"]
+    assert probe_unsupported(stacks, LISTED) == [
+        "aws_backup_selection: no workspace synthesizes it any more; remove it from UNSUPPORTED in scripts/rehearse.py"
+    ]
+
+
+def test_every_listed_type_is_still_unimplemented_by_the_installed_moto() -> None:
+    assert [rtype for rtype, entry in UNSUPPORTED.items() if moto_implements(entry)] == []
+    assert all(entry.reason.startswith("moto has no ") for entry in UNSUPPORTED.values())
+
+
+def test_protection_override_lets_destroy_remove_what_was_applied() -> None:
+    assert protection_override(PRODUCER) == {
+        "resource": {"aws_s3_bucket": {"keep": {"force_destroy": True, "lifecycle": {"prevent_destroy": False}}}}
+    }
+
+
+def test_render_shows_applied_left_out_and_second_plan() -> None:
+    log = Path("x.log")
+    done = Rehearsal(
+        "producer",
+        applied=["aws_backup_plan.plan", "aws_s3_bucket.keep"],
+        excluded={"aws_backup_selection.sel": "moto has no Backup CreateBackupSelection", "output.selection": "depends on local.sel_id"},
+        steps=[StepResult("init", 0, 1.2, log), StepResult("apply", 0, 30.4, log), StepResult("plan", 0, 5, log), StepResult("destroy", 0, 9, log)],
+        second_plan=[],
+    )
+    drift = Rehearsal(
+        "consumer",
+        applied=["aws_iam_policy.reads_bucket"],
+        steps=[StepResult("init", 0, 1, log), StepResult("apply", 0, 2, log), StepResult("plan", 2, 1, log), StepResult("destroy", 0, 1, log)],
+        second_plan=["aws_iam_policy.reads_bucket: update"],
+    )
+    skipped = Rehearsal("tooling-gitlab", not_rehearsed="provider gitlabhq/gitlab is not available here")
+    assert done.ok and not drift.ok and skipped.ok
+    text = render([done, drift, skipped])
+    assert text.splitlines() == [
+        "== producer",
+        "   steps:        init 1s  apply 30s  plan 5s  destroy 9s",
+        "   applied:      2 resources",
+        "   left out:     1 resources, 1 outputs/locals/data",
+        f"     {'aws_backup_selection.sel':<72} moto has no Backup CreateBackupSelection",
+        f"     {'output.selection':<72} depends on local.sel_id",
+        "   second plan:  no changes",
+        "   result:       ok",
+        "== consumer",
+        "   steps:        init 1s  apply 2s  plan 1s  destroy 1s",
+        "   applied:      1 resources",
+        "   left out:     0 resources, 0 outputs/locals/data",
+        "   second plan:  1 changes (a perpetual diff: a defect)",
+        "     aws_iam_policy.reads_bucket: update",
+        "   result:       FAILED",
+        "== tooling-gitlab",
+        "   not rehearsed: provider gitlabhq/gitlab is not available here",
+    ]
