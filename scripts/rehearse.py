@@ -67,7 +67,9 @@ class Unsupported:
 # create it. Checked at every run (probe_unsupported): a type whose API moto gained, or a type
 # no workspace synthesizes any more, fails the rehearsal until it is removed from this list.
 UNSUPPORTED: dict[str, Unsupported] = {
-    "aws_backup_selection": Unsupported("moto has no Backup CreateBackupSelection", "backup", "create_backup_selection"),
+    "aws_backup_selection": Unsupported(
+        "moto has no Backup CreateBackupSelection", "backup", "create_backup_selection"
+    ),
     "aws_backup_vault_notifications": Unsupported(
         "moto has no Backup PutBackupVaultNotifications", "backup", "put_backup_vault_notifications"
     ),
@@ -89,8 +91,12 @@ UNSUPPORTED: dict[str, Unsupported] = {
     "aws_efs_replication_configuration": Unsupported(
         "moto has no EFS CreateReplicationConfiguration", "efs", "create_replication_configuration"
     ),
-    "aws_ram_principal_association": Unsupported("moto has no RAM AssociateResourceShare", "ram", "associate_resource_share"),
-    "aws_ram_resource_association": Unsupported("moto has no RAM AssociateResourceShare", "ram", "associate_resource_share"),
+    "aws_ram_principal_association": Unsupported(
+        "moto has no RAM AssociateResourceShare", "ram", "associate_resource_share"
+    ),
+    "aws_ram_resource_association": Unsupported(
+        "moto has no RAM AssociateResourceShare", "ram", "associate_resource_share"
+    ),
     "aws_sesv2_email_identity_mail_from_attributes": Unsupported(
         "moto has no SESv2 PutEmailIdentityMailFromAttributes", "sesv2", "put_email_identity_mail_from_attributes"
     ),
@@ -208,11 +214,11 @@ def targets(stack: Mapping[str, object], excluded: Mapping[str, str]) -> list[st
 
 def deploy_order(manifest: Mapping[str, object]) -> list[str]:
     """Workspaces after those they depend on, else in manifest order."""
-    stacks: Mapping[str, Mapping[str, object]] = manifest["stacks"]  # type: ignore[assignment]
+    stacks: Mapping[str, Mapping[str, list[str]]] = manifest["stacks"]  # type: ignore[assignment]
     order: list[str] = []
     pending = list(stacks)
     while pending:
-        ready = [n for n in pending if all(d in order for d in stacks[n].get("dependencies", []))]  # type: ignore[union-attr]
+        ready = [n for n in pending if all(d in order for d in stacks[n].get("dependencies", []))]
         if not ready:
             raise ValueError(f"dependency cycle among {pending}")
         order.append(ready[0])
@@ -237,7 +243,9 @@ def moto_implements(entry: Unsupported) -> bool:
     for directory in spec.submodule_search_locations:
         for source in Path(directory).rglob("*.py"):
             # responses.py, or a responses/ package (EC2)
-            if (source.name == "responses.py" or "responses" in source.parent.parts) and pattern.search(source.read_text(encoding="utf-8")):
+            if (source.name == "responses.py" or "responses" in source.parent.parts) and pattern.search(
+                source.read_text(encoding="utf-8")
+            ):
                 return True
     return False
 
@@ -312,7 +320,9 @@ def render(rehearsals: Sequence[Rehearsal]) -> str:
             lines.append(f"   not rehearsed: {r.not_rehearsed}")
             lines.extend(f"     {address:<72} {why}" for address, why in sorted(r.excluded.items()))
             continue
-        times = "  ".join(f"{s.name} {s.seconds:.0f}s{'' if s.returncode in (0, 2) else f' FAILED({s.returncode})'}" for s in r.steps)
+        times = "  ".join(
+            f"{s.name} {s.seconds:.0f}s{'' if s.returncode in (0, 2) else f' FAILED({s.returncode})'}" for s in r.steps
+        )
         lines.append(f"   steps:        {times}")
         lines.append(f"   applied:      {len(r.applied)} resources")
         managed = {a: why for a, why in r.excluded.items() if not a.startswith(("data.", "local.", "output."))}
@@ -395,7 +405,7 @@ def run_step(terraform: Terraform, env: Mapping[str, str], directory: Path, name
             start_new_session=True,
         )
         try:
-            returncode = process.wait(timeout=STEP_TIMEOUT[name.split("-")[0]])
+            returncode = process.wait(timeout=STEP_TIMEOUT[name])
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGINT)
             try:
@@ -403,9 +413,9 @@ def run_step(terraform: Terraform, env: Mapping[str, str], directory: Path, name
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-            output.write(f"\nrehearsal: timed out after {STEP_TIMEOUT[name.split('-')[0]]}s\n")
+            output.write(f"\nrehearsal: timed out after {STEP_TIMEOUT[name]}s\n")
             returncode = 124
-    result = StepResult(name.split("-")[0], returncode, time.monotonic() - started, log)
+    result = StepResult(name, returncode, time.monotonic() - started, log)
     print(f"  {directory.name:<22} {name:<8} rc={returncode} {result.seconds:.0f}s  {log}", flush=True)
     return result
 
@@ -511,15 +521,33 @@ def rehearse(outdir: Path, only: Sequence[str] = (), keep: bool = False) -> tupl
             if r.steps[-1].returncode != 0:
                 break
             r.steps.append(
-                run_step(terraform, env, directory, "apply", "apply", "-auto-approve", "-input=false", PARALLELISM, *target_args)
+                run_step(
+                    terraform,
+                    env,
+                    directory,
+                    "apply",
+                    "apply",
+                    "-auto-approve",
+                    "-input=false",
+                    PARALLELISM,
+                    *target_args,
+                )
             )
             if r.steps[-1].returncode != 0:
                 break
             r.applied = wanted
             r.steps.append(
                 run_step(
-                    terraform, env, directory, "plan", "plan", "-detailed-exitcode", "-input=false", PARALLELISM,
-                    "-out=second.tfplan", *target_args,
+                    terraform,
+                    env,
+                    directory,
+                    "plan",
+                    "plan",
+                    "-detailed-exitcode",
+                    "-input=false",
+                    PARALLELISM,
+                    "-out=second.tfplan",
+                    *target_args,
                 )
             )
             if r.steps[-1].returncode not in (0, 2):
@@ -529,7 +557,16 @@ def rehearse(outdir: Path, only: Sequence[str] = (), keep: bool = False) -> tupl
             for r in reversed(rehearsals):
                 if r.workspace in directories and any(s.name == "apply" for s in r.steps):
                     r.steps.append(
-                        run_step(terraform, env, directories[r.workspace], "destroy", "destroy", "-auto-approve", "-input=false", PARALLELISM)
+                        run_step(
+                            terraform,
+                            env,
+                            directories[r.workspace],
+                            "destroy",
+                            "destroy",
+                            "-auto-approve",
+                            "-input=false",
+                            PARALLELISM,
+                        )
                     )
     return rehearsals, []
 

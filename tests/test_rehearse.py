@@ -21,7 +21,9 @@ from scripts.rehearse import (
     targets,
 )
 
-LISTED = {"aws_backup_selection": Unsupported("moto has no Backup CreateBackupSelection", "backup", "create_backup_selection")}
+LISTED = {
+    "aws_backup_selection": Unsupported("moto has no Backup CreateBackupSelection", "backup", "create_backup_selection")
+}
 
 PRODUCER = {
     "resource": {
@@ -39,7 +41,11 @@ PRODUCER = {
 }
 
 CONSUMER = {
-    "data": {"terraform_remote_state": {"state-producer": {"backend": "local", "config": {"path": "terraform.producer.tfstate"}}}},
+    "data": {
+        "terraform_remote_state": {
+            "state-producer": {"backend": "local", "config": {"path": "terraform.producer.tfstate"}}
+        }
+    },
     "resource": {
         "aws_iam_policy": {
             "reads_selection": {"policy": "${data.terraform_remote_state.state-producer.outputs.selection}"},
@@ -112,14 +118,27 @@ def test_render_shows_applied_left_out_and_second_plan() -> None:
     done = Rehearsal(
         "producer",
         applied=["aws_backup_plan.plan", "aws_s3_bucket.keep"],
-        excluded={"aws_backup_selection.sel": "moto has no Backup CreateBackupSelection", "output.selection": "depends on local.sel_id"},
-        steps=[StepResult("init", 0, 1.2, log), StepResult("apply", 0, 30.4, log), StepResult("plan", 0, 5, log), StepResult("destroy", 0, 9, log)],
+        excluded={
+            "aws_backup_selection.sel": "moto has no Backup CreateBackupSelection",
+            "output.selection": "depends on local.sel_id",
+        },
+        steps=[
+            StepResult("init", 0, 1.2, log),
+            StepResult("apply", 0, 30.4, log),
+            StepResult("plan", 0, 5, log),
+            StepResult("destroy", 0, 9, log),
+        ],
         second_plan=[],
     )
     drift = Rehearsal(
         "consumer",
         applied=["aws_iam_policy.reads_bucket"],
-        steps=[StepResult("init", 0, 1, log), StepResult("apply", 0, 2, log), StepResult("plan", 2, 1, log), StepResult("destroy", 0, 1, log)],
+        steps=[
+            StepResult("init", 0, 1, log),
+            StepResult("apply", 0, 2, log),
+            StepResult("plan", 2, 1, log),
+            StepResult("destroy", 0, 1, log),
+        ],
         second_plan=["aws_iam_policy.reads_bucket: update"],
     )
     skipped = Rehearsal("tooling-gitlab", not_rehearsed="provider gitlabhq/gitlab is not available here")
