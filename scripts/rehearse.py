@@ -44,28 +44,33 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from scripts.offline_plan import OVERRIDE_FILE, Terraform, TerraformMissing, offline_override, unavailable_providers
 
 
 @dataclass(frozen=True)
 class Unsupported:
-    """Why moto cannot take a resource type: the moto service package and the API
-    operation (moto's snake_case handler name) it lacks; ``service=None`` when moto has
-    no package for the service at all."""
+    """Why moto cannot take a resource type. Either moto lacks the API: the moto service
+    package and the operation (moto's snake_case handler name), ``service=None`` when moto
+    has no package for the service at all; or moto has the API but answers it wrongly:
+    ``defect`` names a probe in ``DEFECT_PROBES`` that shows the fault on the running
+    server, and ``service``/``operation`` are the API that is wrong."""
 
     reason: str
     service: str | None
     operation: str
+    defect: str | None = None
 
 
-# Resource types moto 5.2 does not implement, each with the API the aws provider calls to
-# create it. Checked at every run (probe_unsupported): a type whose API moto gained, or a type
-# no workspace synthesizes any more, fails the rehearsal until it is removed from this list.
+# Resource types moto 5.2 cannot take, each with the API the aws provider calls for it.
+# Checked at every run (probe_unsupported, probe_defects): a type whose API moto gained or
+# fixed, or a type no workspace synthesizes any more, fails the rehearsal until it is
+# removed from this list.
 UNSUPPORTED: dict[str, Unsupported] = {
     "aws_backup_selection": Unsupported(
         "moto has no Backup CreateBackupSelection", "backup", "create_backup_selection"
@@ -100,7 +105,38 @@ UNSUPPORTED: dict[str, Unsupported] = {
     "aws_sesv2_email_identity_mail_from_attributes": Unsupported(
         "moto has no SESv2 PutEmailIdentityMailFromAttributes", "sesv2", "put_email_identity_mail_from_attributes"
     ),
+    # moto has these APIs but answers them in a way the provider cannot work with.
+    "aws_codebuild_project": Unsupported(
+        "moto's CodeBuild CreateProject demands a source location (AWS needs none for NO_SOURCE/CODEPIPELINE)",
+        "codebuild",
+        "create_project",
+        defect="codebuild_source_location",
+    ),
+    "aws_ram_resource_share": Unsupported(
+        "moto's RAM GetResourceShares ignores resourceShareArns (the provider's wait sees every share)",
+        "ram",
+        "get_resource_shares",
+        defect="ram_share_filter",
+    ),
+    "aws_ec2_transit_gateway_vpc_attachment": Unsupported(
+        "moto's EC2 DisassociateTransitGatewayRouteTable fails (500) for an attachment of a transit gateway "
+        "without default association, which the provider calls at create",
+        "ec2",
+        "disassociate_transit_gateway_route_table",
+        defect="tgw_disassociate",
+    ),
+    "aws_sesv2_email_identity": Unsupported(
+        "moto's SESv2 CreateEmailIdentity returns no DKIM tokens (the DKIM records and outputs need three)",
+        "sesv2",
+        "create_email_identity",
+        defect="ses_dkim_tokens",
+    ),
 }
+
+# Arguments that name an existing AWS object by ID (a "use existing" choice in environments/):
+# the emulator cannot create an object with a chosen ID, so resources with a literal value
+# there are left out, and what depends on them.
+EXISTING_IDS: dict[str, str] = {"aws_route53_record": "zone_id"}
 
 # The tooling account: requests land there (moto's default would be 123456789012).
 MOTO_ACCOUNT = "111111111111"
@@ -183,10 +219,14 @@ def left_out(
     edges = {address: references(body, known) for address, body in graph.items()}
     remote = {address: remote_outputs(body) for address, body in graph.items()}
     out: dict[str, str] = {}
-    for address in graph:
+    for address, body in graph.items():
         rtype = address.split(".")[0]
         if rtype in unsupported:
             out[address] = unsupported[rtype].reason
+        elif rtype in EXISTING_IDS and isinstance(body, dict):
+            value = body.get(EXISTING_IDS[rtype])
+            if isinstance(value, str) and "${" not in value:
+                out[address] = f"{EXISTING_IDS[rtype]} {value} is an existing object the emulator does not hold"
     changed = True
     while changed:
         changed = False
@@ -233,7 +273,8 @@ def stale_entries(stacks: Mapping[str, Mapping[str, object]], unsupported: Mappi
 
 
 def moto_implements(entry: Unsupported) -> bool:
-    """Whether the installed moto has a handler for ``entry``'s operation."""
+    """Whether the installed moto has a handler for ``entry``'s operation (for a defect:
+    whether it still has the handler it answers wrongly)."""
     if entry.service is None:
         return False
     spec = importlib.util.find_spec(f"moto.{entry.service}")
@@ -257,12 +298,124 @@ def probe_unsupported(
     problems = [
         f"{rtype}: moto now implements {entry.operation}; remove it from UNSUPPORTED in scripts/rehearse.py"
         for rtype, entry in unsupported.items()
-        if moto_implements(entry)
+        if entry.defect is None and moto_implements(entry)
+    ]
+    problems += [
+        f"{rtype}: moto has no {entry.operation} any more; its entry in UNSUPPORTED in scripts/rehearse.py is wrong"
+        for rtype, entry in unsupported.items()
+        if entry.defect is not None and not moto_implements(entry)
     ]
     problems += [
         f"{rtype}: no workspace synthesizes it any more; remove it from UNSUPPORTED in scripts/rehearse.py"
         for rtype in stale_entries(stacks, unsupported)
     ]
+    return problems
+
+
+# A probe returns True while moto still shows the defect. Each runs against the rehearsal's
+# server in a region no workspace uses, before any workspace is applied.
+PROBE_REGION = "eu-west-3"
+
+
+def _probe_codebuild_source_location(client: Callable[[str], Any]) -> bool:
+    codebuild = client("codebuild")
+    try:
+        codebuild.create_project(
+            name="rehearsal-probe",
+            source={"type": "NO_SOURCE", "buildspec": "version: 0.2"},
+            artifacts={"type": "NO_ARTIFACTS"},
+            environment={
+                "type": "LINUX_CONTAINER",
+                "image": "aws/codebuild/standard:7.0",
+                "computeType": "BUILD_GENERAL1_SMALL",
+            },
+            serviceRole=f"arn:aws:iam::{MOTO_ACCOUNT}:role/rehearsal-probe",
+        )
+    except codebuild.exceptions.InvalidInputException:
+        return True
+    codebuild.delete_project(name="rehearsal-probe")
+    return False
+
+
+def _probe_ram_share_filter(client: Callable[[str], Any]) -> bool:
+    ram = client("ram")
+    arns = [ram.create_resource_share(name=f"rehearsal-probe-{i}")["resourceShare"]["resourceShareArn"] for i in (1, 2)]
+    try:
+        found = ram.get_resource_shares(resourceOwner="SELF", resourceShareArns=arns[:1])["resourceShares"]
+        return len(found) != 1
+    finally:
+        for arn in arns:
+            ram.delete_resource_share(resourceShareArn=arn)
+
+
+def _probe_tgw_disassociate(client: Callable[[str], Any]) -> bool:
+    import botocore.exceptions  # type: ignore[import-untyped]
+    import botocore.parsers  # type: ignore[import-untyped]
+
+    ec2 = client("ec2")
+    tgw = ec2.create_transit_gateway(
+        Options={"DefaultRouteTableAssociation": "disable", "DefaultRouteTablePropagation": "disable"}
+    )["TransitGateway"]
+    vpc = ec2.create_vpc(CidrBlock="10.250.0.0/24")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.250.0.0/28")["Subnet"]["SubnetId"]
+    attachment = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=[subnet]
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    table = ec2.describe_transit_gateways(TransitGatewayIds=[tgw["TransitGatewayId"]])["TransitGateways"][0][
+        "Options"
+    ].get("AssociationDefaultRouteTableId")
+    if not table:
+        return False  # nothing to disassociate: the provider would not call it
+    try:
+        ec2.disassociate_transit_gateway_route_table(
+            TransitGatewayRouteTableId=table, TransitGatewayAttachmentId=attachment
+        )
+    except botocore.parsers.ResponseParserError:
+        return True  # moto's HTML error page for an unhandled exception (500)
+    except botocore.exceptions.ClientError as error:
+        return int(error.response["ResponseMetadata"]["HTTPStatusCode"]) >= 500
+    return False
+
+
+def _probe_ses_dkim_tokens(client: Callable[[str], Any]) -> bool:
+    sesv2 = client("sesv2")
+    created = sesv2.create_email_identity(EmailIdentity="rehearsal-probe.example.com")
+    sesv2.delete_email_identity(EmailIdentity="rehearsal-probe.example.com")
+    return not created.get("DkimAttributes", {}).get("Tokens")
+
+
+DEFECT_PROBES: dict[str, Callable[[Callable[[str], Any]], bool]] = {
+    "codebuild_source_location": _probe_codebuild_source_location,
+    "ram_share_filter": _probe_ram_share_filter,
+    "tgw_disassociate": _probe_tgw_disassociate,
+    "ses_dkim_tokens": _probe_ses_dkim_tokens,
+}
+
+
+def probe_defects(url: str, unsupported: Mapping[str, Unsupported] = UNSUPPORTED) -> list[str]:
+    """Problems with the list's defect entries: a defect moto no longer shows."""
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=url,
+            region_name=PROBE_REGION,
+            aws_access_key_id="AKIAREHEARSALPROBE00",
+            aws_secret_access_key="rehearsal-probe",
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    problems = []
+    for rtype, entry in unsupported.items():
+        if entry.defect is None:
+            continue
+        if not DEFECT_PROBES[entry.defect](client):
+            problems.append(
+                f"{rtype}: moto no longer shows the defect ({entry.reason}); "
+                "remove it from UNSUPPORTED in scripts/rehearse.py"
+            )
     return problems
 
 
@@ -361,6 +514,9 @@ def moto(log: Path, timeout: float = 30) -> Iterator[str]:
         # ACM "validates" a certificate after this many seconds (moto's default 60), so that
         # aws_acm_certificate_validation is rehearsed rather than left out.
         "MOTO_ACM_VALIDATION_WAIT": "0",
+        # AWS managed policies (AWSBackupServiceRolePolicyForBackup, ...) exist in every account;
+        # moto loads them only when asked.
+        "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
     }
     with log.open("w", encoding="utf-8") as output:
         process = subprocess.Popen(
@@ -498,6 +654,9 @@ def rehearse(outdir: Path, only: Sequence[str] = (), keep: bool = False) -> tupl
     with moto(workdir / "moto.log") as url:
         env = {**terraform.env, "AWS_ENDPOINT_URL": url}
         print(f"rehearsal: moto on {url}; logs in {workdir}/", flush=True)
+        problems = probe_defects(url)
+        if problems:
+            return [], problems
         for workspace in order:
             stack = stacks[workspace]
             r = Rehearsal(workspace)
