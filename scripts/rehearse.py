@@ -125,6 +125,13 @@ UNSUPPORTED: dict[str, Unsupported] = {
         "disassociate_transit_gateway_route_table",
         defect="tgw_disassociate",
     ),
+    "aws_s3_bucket_logging": Unsupported(
+        "moto's S3 PutBucketLogging accepts a logging-service grant only on exactly <target prefix>* or *, "
+        "not on a parent prefix (s3/* for s3/artifacts/) as S3 does",
+        "s3",
+        "put_bucket_logging",
+        defect="s3_logging_parent_prefix",
+    ),
     "aws_sesv2_email_identity": Unsupported(
         "moto's SESv2 CreateEmailIdentity returns no DKIM tokens (the DKIM records and outputs need three)",
         "sesv2",
@@ -384,11 +391,37 @@ def _probe_ses_dkim_tokens(client: Callable[[str], Any]) -> bool:
     return not created.get("DkimAttributes", {}).get("Tokens")
 
 
+def _probe_s3_logging_parent_prefix(client: Callable[[str], Any]) -> bool:
+    s3 = client("s3")
+    target, source = "rehearsal-probe-logs", "rehearsal-probe-source"
+    for bucket in (target, source):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": PROBE_REGION})
+    grant = {
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": ["s3:PutObject"],
+        "Resource": f"arn:aws:s3:::{target}/s3/*",
+    }
+    s3.put_bucket_policy(Bucket=target, Policy=json.dumps({"Version": "2012-10-17", "Statement": [grant]}))
+    try:
+        s3.put_bucket_logging(
+            Bucket=source,
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": target, "TargetPrefix": "s3/source/"}},
+        )
+    except s3.exceptions.ClientError as error:
+        return bool(error.response["Error"]["Code"] == "InvalidTargetBucketForLogging")
+    finally:
+        for bucket in (source, target):
+            s3.delete_bucket(Bucket=bucket)
+    return False
+
+
 DEFECT_PROBES: dict[str, Callable[[Callable[[str], Any]], bool]] = {
     "codebuild_source_location": _probe_codebuild_source_location,
     "ram_share_filter": _probe_ram_share_filter,
     "tgw_disassociate": _probe_tgw_disassociate,
     "ses_dkim_tokens": _probe_ses_dkim_tokens,
+    "s3_logging_parent_prefix": _probe_s3_logging_parent_prefix,
 }
 
 
