@@ -281,19 +281,20 @@ def stale_entries(stacks: Mapping[str, Mapping[str, object]], unsupported: Mappi
 
 def moto_implements(entry: Unsupported) -> bool:
     """Whether the installed moto has a handler for ``entry``'s operation (for a defect:
-    whether it still has the handler it answers wrongly)."""
+    whether it still has the handler it answers wrongly). A handler is a method of that name
+    in the service's responses (``responses.py`` or a ``responses/`` package, as EC2's); S3
+    dispatches on the query string to its backend, so for S3 the backend's method counts."""
     if entry.service is None:
         return False
     spec = importlib.util.find_spec(f"moto.{entry.service}")
     if spec is None or not spec.submodule_search_locations:
         return False
     pattern = re.compile(rf"^\s+def {re.escape(entry.operation)}\(", re.MULTILINE)
+    handlers = ("responses.py", "models.py") if entry.service == "s3" else ("responses.py",)
     for directory in spec.submodule_search_locations:
         for source in Path(directory).rglob("*.py"):
-            # responses.py, or a responses/ package (EC2)
-            if (source.name == "responses.py" or "responses" in source.parent.parts) and pattern.search(
-                source.read_text(encoding="utf-8")
-            ):
+            is_handler = source.name in handlers or "responses" in source.parent.parts
+            if is_handler and pattern.search(source.read_text(encoding="utf-8")):
                 return True
     return False
 
