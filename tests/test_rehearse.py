@@ -8,16 +8,20 @@ from pathlib import Path
 
 from scripts.rehearse import (
     DEFECT_PROBES,
+    EMULATOR_DRIFT,
     UNSUPPORTED,
     Rehearsal,
     StepResult,
     Unsupported,
+    classify,
     deploy_order,
     left_out,
+    left_out_override,
     moto_implements,
     probe_unsupported,
     protection_override,
     render,
+    stale_drift,
     stale_entries,
     targets,
 )
@@ -189,3 +193,52 @@ def test_render_shows_applied_left_out_and_second_plan() -> None:
         "== tooling-gitlab",
         "   not rehearsed: provider gitlabhq/gitlab is not available here",
     ]
+
+
+def _update(address: str, before: dict[str, object], after: dict[str, object]) -> dict[str, object]:
+    return {
+        "address": address,
+        "type": address.split(".", maxsplit=1)[0],
+        "change": {"actions": ["update"], "before": before, "after": after, "after_unknown": {}},
+    }
+
+
+def test_second_plan_changes_are_drift_only_within_the_listed_attributes() -> None:
+    plan = {
+        "resource_changes": [
+            _update("aws_vpc_security_group_ingress_rule.a", {"description": None}, {"description": "HTTPS"}),
+            _update(
+                "aws_vpc_security_group_ingress_rule.b",
+                {"description": None, "from_port": 80},
+                {"description": "HTTP", "from_port": 443},
+            ),
+            _update("aws_iam_role.c", {"name": "x"}, {"name": "y"}),
+            {"address": "aws_vpc.v", "type": "aws_vpc", "change": {"actions": ["no-op"]}},
+        ]
+    }
+    defects, drift = classify(plan)
+    assert drift == [
+        "aws_vpc_security_group_ingress_rule.a: description "
+        f"({EMULATOR_DRIFT['aws_vpc_security_group_ingress_rule'][1]})"
+    ]
+    assert defects == [
+        "aws_vpc_security_group_ingress_rule.b: update description, from_port",
+        "aws_iam_role.c: update name",
+    ]
+
+
+def test_a_drift_entry_no_second_plan_shows_fails_a_full_run() -> None:
+    seen = Rehearsal("tooling", drift=["aws_route53_zone.z: vpc (moto ...)"])
+    drift = {
+        "aws_route53_zone": EMULATOR_DRIFT["aws_route53_zone"],
+        "aws_backup_plan": EMULATOR_DRIFT["aws_backup_plan"],
+    }
+    assert stale_drift([seen], drift) == [
+        "aws_backup_plan: moto now round-trips tags_all; remove it from EMULATOR_DRIFT in scripts/rehearse.py"
+    ]
+
+
+def test_left_out_outputs_and_locals_are_overridden_with_null() -> None:
+    excluded = left_out("producer", PRODUCER, {}, LISTED)
+    assert left_out_override(excluded) == {"output": {"selection": {"value": None}}, "locals": {"sel_id": None}}
+    assert left_out_override({}) == {}
