@@ -698,17 +698,27 @@ def stale_drift(
     ]
 
 
-def left_out_override(excluded: Mapping[str, str]) -> dict[str, object]:
-    """Outputs and locals that are left out get a null value: Terraform evaluates every output
-    even in a targeted apply, and a remote-state output the producer never set is an error."""
-    outputs = {a.removeprefix("output."): {"value": None} for a in excluded if a.startswith("output.")}
-    local_values = {a.removeprefix("local."): None for a in excluded if a.startswith("local.")}
-    override: dict[str, object] = {}
-    if outputs:
-        override["output"] = outputs
-    if local_values:
-        override["locals"] = local_values
-    return override
+LEFT_OUT_VALUE = "left-out-of-the-rehearsal"
+
+
+def _placeholder(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: _placeholder(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_placeholder(item) for item in value]
+    return LEFT_OUT_VALUE
+
+
+def left_out_override(stack: Mapping[str, object], excluded: Mapping[str, str]) -> dict[str, object]:
+    """Left-out outputs get a placeholder of the same shape. Terraform evaluates every output
+    even in a targeted apply, and validates every expression of a consumer, left out or not:
+    a remote-state output the producer never set would be an error there."""
+    declared: Mapping[str, Mapping[str, object]] = stack.get("output", {})  # type: ignore[assignment]
+    outputs = {
+        name: {"value": _placeholder(declared[name]["value"])}
+        for name in (a.removeprefix("output.") for a in excluded if a.startswith("output."))
+    }
+    return {"output": outputs} if outputs else {}
 
 
 def prepare(
@@ -734,7 +744,7 @@ def prepare(
             s3_use_path_style=True,
         )
     (directory / OVERRIDE_FILE).write_text(json.dumps(override, indent=2), encoding="utf-8")
-    nulls = left_out_override(excluded)
+    nulls = left_out_override(stack, excluded)
     if nulls:
         (directory / LEFT_OUT_OVERRIDE_FILE).write_text(json.dumps(nulls, indent=2), encoding="utf-8")
     protection = protection_override(stack)

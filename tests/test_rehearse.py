@@ -238,7 +238,10 @@ def test_a_drift_entry_no_second_plan_shows_fails_a_full_run() -> None:
     ]
 
 
-def test_left_out_outputs_and_locals_are_overridden_with_null() -> None:
+def test_left_out_outputs_get_a_placeholder_of_their_shape() -> None:
     excluded = left_out("producer", PRODUCER, {}, LISTED)
-    assert left_out_override(excluded) == {"output": {"selection": {"value": None}}, "locals": {"sel_id": None}}
-    assert left_out_override({}) == {}
+    stack = {**PRODUCER, "output": {**PRODUCER["output"], "selection": {"value": {"a": "${local.sel_id}", "b": ["x"]}}}}
+    assert left_out_override(stack, excluded) == {
+        "output": {"selection": {"value": {"a": "left-out-of-the-rehearsal", "b": ["left-out-of-the-rehearsal"]}}}
+    }
+    assert left_out_override(PRODUCER, {}) == {}
