@@ -143,7 +143,7 @@ UNSUPPORTED: dict[str, Unsupported] = {
 # Arguments that name an existing AWS object by ID (a "use existing" choice in environments/):
 # the emulator cannot create an object with a chosen ID, so resources with a literal value
 # there are left out, and what depends on them.
-EXISTING_IDS: dict[str, str] = {"aws_route53_record": "zone_id"}
+EXISTING_IDS: dict[str, str] = {"aws_route53_record": "zone_id", "aws_iam_role_policy_attachment": "role"}
 
 # Attributes moto does not give back as it was told (its Describe/Get answer lacks them or
 # adds its own), so the second plan shows them changing although AWS would not. A second-plan
@@ -729,6 +729,7 @@ def prepare(
     states: Mapping[str, Path],
     *,
     excluded: Mapping[str, str],
+    producers: Mapping[str, tuple[Mapping[str, object], Mapping[str, str]]] = {},
 ) -> Path:
     directory = workdir / workspace
     if directory.exists():
@@ -758,6 +759,12 @@ def prepare(
             if producer not in states:
                 raise ValueError(f"{workspace} reads {producer}, which was not rehearsed before it")
             points[name] = {"backend": "local", "config": {"path": str(states[producer])}}
+            # The producer never sets its left-out outputs; consumers still evaluate them
+            # (validate, destroy), so the data source supplies placeholders of their shape.
+            if producer in producers:
+                defaults = left_out_override(*producers[producer]).get("output", {})
+                if defaults:
+                    points[name]["defaults"] = {o: body["value"] for o, body in defaults.items()}  # type: ignore[attr-defined]
         (directory / REMOTE_STATE_OVERRIDE_FILE).write_text(
             json.dumps({"data": {"terraform_remote_state": points}}, indent=2), encoding="utf-8"
         )
@@ -806,6 +813,7 @@ def rehearse(outdir: Path, only: Sequence[str] = (), keep: bool = False) -> tupl
                 stack,
                 states,
                 excluded=r.excluded,
+                producers={w: (stacks[w], excluded[w]) for w in excluded},
             )
             states[workspace] = directory / "terraform.tfstate"
             if not wanted:
