@@ -10,7 +10,7 @@ export CHECKPOINT_DISABLE := 1
 # jsii warns on every start that Node 20 is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup synth plan lock deploy-roles test check schema atlantis diagram bench bench-suite clean
+.PHONY: setup synth plan rehearse lock deploy-roles test check schema atlantis diagram bench bench-suite clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -40,6 +40,12 @@ synth: setup
 ## no AWS credentials needed or used (fake keys, local state, fixture outputs; scripts/offline_plan.py).
 plan: synth
 	$(PY) -m scripts.offline_plan
+
+## Rehearse a deployment on moto's AWS emulator (127.0.0.1): apply every workspace in deploy
+## order, plan again (must show no changes), destroy; a table per workspace at the end
+## (scripts/rehearse.py; docs/deploy.md, Rehearsal on an emulator). No AWS credentials used.
+rehearse: synth
+	$(PY) -m scripts.rehearse
 
 ## Refresh providers.lock.hcl (copied into every workspace at synth) for more platforms, e.g.
 ## make lock PLATFORMS="linux_amd64 linux_arm64 darwin_arm64 darwin_amd64 windows_amd64"

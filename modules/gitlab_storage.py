@@ -136,6 +136,9 @@ class GitLabStorage(Construct):
                     kms_key_arn=props.kms_key_arn,
                     access_log_bucket=self.log_bucket.name,
                     access_log_prefix=f"s3/{object_type}/",
+                    # S3 refuses PutBucketLogging until the target grants the logging service
+                    # (InvalidTargetBucketForLogging; found by `make rehearse`).
+                    access_log_dependencies=(self.log_bucket.policy,),
                     noncurrent_version_days=props.noncurrent_version_days,
                 ),
             )

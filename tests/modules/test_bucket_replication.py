@@ -60,6 +60,7 @@ def test_replicas_and_their_key_are_in_the_recovery_region(stack: dict[str, Any]
         assert default["kms_master_key_id"] == ref(stack, "aws_kms_key", "replication/key/key", "arn")
         logging = by_path(stack, "aws_s3_bucket_logging", f"replication/replica-{name}/logging")
         assert logging["target_bucket"] == ref(stack, "aws_s3_bucket", "replication/access-logs/bucket", "bucket")
+        assert logging["depends_on"] == [address(stack, "aws_s3_bucket_policy", "replication/access-logs/policy")]
     logs = by_path(stack, "aws_s3_bucket", "replication/access-logs/bucket")
     assert (logs["bucket"], logs["provider"]) == (
         "acme-tooling-123456789012-access-logs-eu-central-1",

@@ -9,7 +9,7 @@ from cdktf import TerraformStack, Testing
 
 from modules.gitlab_storage import GitLabStorage, GitLabStorageProps
 from modules.naming import Namer
-from tests.support.synth import by_path, only, policy, resources, synth_stack
+from tests.support.synth import address, by_path, only, policy, resources, synth_stack
 
 KEY = "arn:aws:kms:ap-northeast-1:123456789012:key/data"
 
@@ -161,6 +161,8 @@ def test_one_private_kms_bucket_per_object_type(stack: dict[str, Any]) -> None:
         logging = by_path(stack, "aws_s3_bucket_logging", f"bucket-{object_type}/logging")
         assert logging["target_bucket"].startswith("${aws_s3_bucket.")
         assert logging["target_prefix"] == f"s3/{object_type}/"
+        # S3 refuses PutBucketLogging before the target's policy grants the logging service.
+        assert logging["depends_on"] == [address(stack, "aws_s3_bucket_policy", "access-logs/policy")]
 
 
 def test_every_bucket_is_private_versioned_and_tls_only(stack: dict[str, Any]) -> None:

@@ -1,0 +1,906 @@
+"""Rehearse a deployment against moto's AWS API emulator: `make rehearse`.
+
+    python -m scripts.rehearse [--outdir cdktf.out] [--keep] [WORKSPACE ...]
+
+Starts ``moto.server`` on 127.0.0.1 (a free port), then for every synthesized
+workspace in deploy order (the manifest's dependencies: bootstrap, tooling,
+targets, hub routing) runs ``terraform init``, ``apply``, a second ``plan
+-detailed-exitcode`` that must report no changes, and finally ``destroy`` in
+reverse order. Every aws provider call goes to the emulator: ``AWS_ENDPOINT_URL``
+in the environment (honoured by aws provider 5.x for every service), fake keys,
+local state, ``s3_use_path_style``.
+
+Resource types moto does not implement are left out with ``-target`` of
+everything else, from the one list ``UNSUPPORTED`` below; so are the resources
+and outputs that reference them (the closure over the synthesized JSON, across
+workspaces through ``terraform_remote_state``). Each listed type carries the
+moto API it needs: when the installed moto implements that API, or a listed
+type is no longer synthesized anywhere, the run fails so that the list is
+shortened. Any Terraform error fails the run too.
+
+Workspaces that read another workspace's outputs read the state this rehearsal
+applied (an override points their ``terraform_remote_state`` at it), never
+fixtures. A workspace whose provider is not available here (the GitLab
+workspace: gitlabhq/gitlab is not in the mirror) is reported as not rehearsed.
+
+Terraform's output is streamed to ``cdktf.out/rehearsal/<workspace>/<step>.log``
+as it runs; the table per workspace (applied, left out and why, second-plan
+changes, time per step) is printed at the end and written to
+``cdktf.out/rehearsal/report.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scripts.offline_plan import OVERRIDE_FILE, Terraform, TerraformMissing, offline_override, unavailable_providers
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Why moto cannot take a resource type. Either moto lacks the API: the moto service
+    package and the operation (moto's snake_case handler name), ``service=None`` when moto
+    has no package for the service at all; or moto has the API but answers it wrongly:
+    ``defect`` names a probe in ``DEFECT_PROBES`` that shows the fault on the running
+    server, and ``service``/``operation`` are the API that is wrong."""
+
+    reason: str
+    service: str | None
+    operation: str
+    defect: str | None = None
+
+
+# Resource types moto 5.2 cannot take, each with the API the aws provider calls for it.
+# Checked at every run (probe_unsupported, probe_defects): a type whose API moto gained or
+# fixed, or a type no workspace synthesizes any more, fails the rehearsal until it is
+# removed from this list.
+UNSUPPORTED: dict[str, Unsupported] = {
+    "aws_backup_selection": Unsupported(
+        "moto has no Backup CreateBackupSelection", "backup", "create_backup_selection"
+    ),
+    "aws_backup_vault_notifications": Unsupported(
+        "moto has no Backup PutBackupVaultNotifications", "backup", "put_backup_vault_notifications"
+    ),
+    "aws_codeconnections_connection": Unsupported("moto has no CodeConnections service", None, "create_connection"),
+    "aws_codeconnections_host": Unsupported("moto has no CodeConnections service", None, "create_host"),
+    "aws_ec2_client_vpn_endpoint": Unsupported(
+        "moto has no EC2 CreateClientVpnEndpoint", "ec2", "create_client_vpn_endpoint"
+    ),
+    "aws_ec2_client_vpn_network_association": Unsupported(
+        "moto has no EC2 AssociateClientVpnTargetNetwork", "ec2", "associate_client_vpn_target_network"
+    ),
+    "aws_ec2_client_vpn_authorization_rule": Unsupported(
+        "moto has no EC2 AuthorizeClientVpnIngress", "ec2", "authorize_client_vpn_ingress"
+    ),
+    "aws_ec2_transit_gateway_vpc_attachment_accepter": Unsupported(
+        "moto has no EC2 AcceptTransitGatewayVpcAttachment", "ec2", "accept_transit_gateway_vpc_attachment"
+    ),
+    "aws_efs_backup_policy": Unsupported("moto has no EFS PutBackupPolicy", "efs", "put_backup_policy"),
+    "aws_efs_replication_configuration": Unsupported(
+        "moto has no EFS CreateReplicationConfiguration", "efs", "create_replication_configuration"
+    ),
+    "aws_ram_principal_association": Unsupported(
+        "moto has no RAM AssociateResourceShare", "ram", "associate_resource_share"
+    ),
+    "aws_ram_resource_association": Unsupported(
+        "moto has no RAM AssociateResourceShare", "ram", "associate_resource_share"
+    ),
+    "aws_sesv2_email_identity_mail_from_attributes": Unsupported(
+        "moto has no SESv2 PutEmailIdentityMailFromAttributes", "sesv2", "put_email_identity_mail_from_attributes"
+    ),
+    # moto has these APIs but answers them in a way the provider cannot work with.
+    "aws_codebuild_project": Unsupported(
+        "moto's CodeBuild CreateProject demands a source location (AWS needs none for NO_SOURCE/CODEPIPELINE)",
+        "codebuild",
+        "create_project",
+        defect="codebuild_source_location",
+    ),
+    "aws_ram_resource_share": Unsupported(
+        "moto's RAM GetResourceShares ignores resourceShareArns (the provider's wait sees every share)",
+        "ram",
+        "get_resource_shares",
+        defect="ram_share_filter",
+    ),
+    "aws_ec2_transit_gateway_vpc_attachment": Unsupported(
+        "moto's EC2 DisassociateTransitGatewayRouteTable fails (500) for an attachment of a transit gateway "
+        "without default association, which the provider calls at create",
+        "ec2",
+        "disassociate_transit_gateway_route_table",
+        defect="tgw_disassociate",
+    ),
+    "aws_s3_bucket_logging": Unsupported(
+        "moto's S3 PutBucketLogging accepts a logging-service grant only on exactly <target prefix>* or *, "
+        "not on a parent prefix (s3/* for s3/artifacts/) as S3 does",
+        "s3",
+        "put_bucket_logging",
+        defect="s3_logging_parent_prefix",
+    ),
+    "aws_sesv2_email_identity": Unsupported(
+        "moto's SESv2 CreateEmailIdentity returns no DKIM tokens (the DKIM records and outputs need three)",
+        "sesv2",
+        "create_email_identity",
+        defect="ses_dkim_tokens",
+    ),
+}
+
+# Arguments that name an existing AWS object by ID (a "use existing" choice in environments/):
+# the emulator cannot create an object with a chosen ID, so resources with a literal value
+# there are left out, and what depends on them.
+EXISTING_IDS: dict[str, str] = {"aws_route53_record": "zone_id", "aws_iam_role_policy_attachment": "role"}
+
+# Attributes moto does not give back as it was told (its Describe/Get answer lacks them or
+# adds its own), so the second plan shows them changing although AWS would not. A second-plan
+# change confined to the listed attributes of its type is reported as emulator drift; any
+# other change is a perpetual diff, a defect. A listed type that shows no drift in a full
+# rehearsal fails the run, so that the list only shrinks.
+EMULATOR_DRIFT: dict[str, tuple[frozenset[str], str]] = {
+    "aws_backup_plan": (frozenset({"tags_all"}), "moto's Backup ListTags omits the tags given at create"),
+    "aws_backup_vault": (frozenset({"tags_all"}), "moto's Backup ListTags omits the tags given at create"),
+    "aws_rds_cluster": (
+        frozenset({"scaling_configuration"}),
+        "moto's RDS DescribeDBClusters returns a Serverless v1 ScalingConfigurationInfo for a provisioned cluster",
+    ),
+    "aws_rds_cluster_instance": (
+        frozenset({"performance_insights_enabled", "performance_insights_kms_key_id"}),
+        "moto's RDS DescribeDBInstances omits the Performance Insights settings",
+    ),
+    "aws_route53_zone": (frozenset({"vpc"}), "moto's Route 53 GetHostedZone omits a private zone's VPCs"),
+    "aws_s3_bucket_notification": (
+        frozenset({"eventbridge"}),
+        "moto's S3 GetBucketNotificationConfiguration omits EventBridgeConfiguration",
+    ),
+    "aws_s3_bucket_replication_configuration": (
+        frozenset({"rule"}),
+        "moto's S3 GetBucketReplication omits DeleteMarkerReplication and SourceSelectionCriteria",
+    ),
+    "aws_vpc_security_group_egress_rule": (
+        frozenset({"description"}),
+        "moto's EC2 DescribeSecurityGroupRules omits the rule's description",
+    ),
+    "aws_vpc_security_group_ingress_rule": (
+        frozenset({"description"}),
+        "moto's EC2 DescribeSecurityGroupRules omits the rule's description",
+    ),
+}
+
+# The tooling account: requests land there (moto's default would be 123456789012).
+MOTO_ACCOUNT = "111111111111"
+STEP_TIMEOUT = {"init": 300, "apply": 1500, "plan": 600, "destroy": 1200}
+PARALLELISM = "-parallelism=16"  # moto answers quickly; most of the time is the provider's waits
+REHEARSAL_DIR = "rehearsal"
+REMOTE_STATE_OVERRIDE_FILE = "rehearsal_remote_state_override.tf.json"
+PROTECTION_OVERRIDE_FILE = "rehearsal_protection_override.tf.json"
+LEFT_OUT_OVERRIDE_FILE = "rehearsal_left_out_override.tf.json"
+# Arguments that make a resource refuse `terraform destroy` (rightly so in an account); the
+# rehearsal must destroy what it applied, so its override turns them off from the first apply
+# (and so the second plan compares like with like). prevent_destroy is turned off likewise.
+DESTROYABLE: dict[str, dict[str, object]] = {
+    "aws_dynamodb_table": {"deletion_protection_enabled": False},
+    "aws_rds_cluster": {"deletion_protection": False, "skip_final_snapshot": True},
+    "aws_lb": {"enable_deletion_protection": False},
+    "aws_s3_bucket": {"force_destroy": True},
+    "aws_ecr_repository": {"force_delete": True},
+}
+
+_ADDRESS = re.compile(r"(?:data\.|local\.)?[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+")
+_REMOTE_OUTPUT = re.compile(r"data\.terraform_remote_state\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_]+)")
+
+
+# --------------------------------------------------------------------------- pure parts
+
+
+def _without_metadata(body: object) -> object:
+    if isinstance(body, dict):
+        return {k: _without_metadata(v) for k, v in body.items() if k != "//"}
+    if isinstance(body, list):
+        return [_without_metadata(v) for v in body]
+    return body
+
+
+def nodes(stack: Mapping[str, object]) -> dict[str, object]:
+    """Every addressable block of a synthesized workspace: ``type.name`` for resources,
+    ``data.type.name``, ``local.name``, ``output.name``."""
+    found: dict[str, object] = {}
+    for rtype, blocks in stack.get("resource", {}).items():  # type: ignore[attr-defined]
+        for name, body in blocks.items():
+            found[f"{rtype}.{name}"] = _without_metadata(body)
+    for dtype, blocks in stack.get("data", {}).items():  # type: ignore[attr-defined]
+        for name, body in blocks.items():
+            found[f"data.{dtype}.{name}"] = _without_metadata(body)
+    for name, body in stack.get("locals", {}).items():  # type: ignore[attr-defined]
+        found[f"local.{name}"] = _without_metadata(body)
+    for name, body in stack.get("output", {}).items():  # type: ignore[attr-defined]
+        found[f"output.{name}"] = _without_metadata(body)
+    return found
+
+
+def references(body: object, known: set[str]) -> list[str]:
+    """The addresses in ``known`` that ``body`` refers to (expressions and depends_on)."""
+    text = json.dumps(body)
+    return sorted({m.group(0) for m in _ADDRESS.finditer(text) if m.group(0) in known})
+
+
+def remote_outputs(body: object) -> list[tuple[str, str]]:
+    """(remote state name, output) pairs that ``body`` reads."""
+    return sorted(set(_REMOTE_OUTPUT.findall(json.dumps(body))))
+
+
+def producer_of(stack: Mapping[str, object], remote_name: str) -> str:
+    body = stack["data"]["terraform_remote_state"][remote_name]  # type: ignore[index]
+    location = str(body["config"].get("path") or body["config"].get("key") or "")
+    return Path(location).name.removesuffix(".tfstate").removeprefix("terraform.")
+
+
+def left_out(
+    workspace: str,
+    stack: Mapping[str, object],
+    upstream: Mapping[str, Mapping[str, str]],
+    unsupported: Mapping[str, Unsupported] = UNSUPPORTED,
+) -> dict[str, str]:
+    """Address -> why it is left out of ``workspace``: its type is unsupported, or it refers
+    (directly or not) to something left out, here or, through remote state, in the
+    producing workspace (``upstream``: workspace -> its own left-out addresses)."""
+    graph = nodes(stack)
+    known = set(graph)
+    edges = {address: references(body, known) for address, body in graph.items()}
+    remote = {address: remote_outputs(body) for address, body in graph.items()}
+    out: dict[str, str] = {}
+    for address, body in graph.items():
+        rtype = address.split(".")[0]
+        if rtype in unsupported:
+            out[address] = unsupported[rtype].reason
+        elif rtype in EXISTING_IDS and isinstance(body, dict):
+            value = body.get(EXISTING_IDS[rtype])
+            if isinstance(value, str) and "${" not in value:
+                out[address] = f"{EXISTING_IDS[rtype]} {value} is an existing object the emulator does not hold"
+    changed = True
+    while changed:
+        changed = False
+        for address in graph:
+            if address in out:
+                continue
+            cause = next((dep for dep in edges[address] if dep in out), None)
+            if cause is not None:
+                out[address] = f"depends on {cause}"
+                changed = True
+                continue
+            for remote_name, output in remote[address]:
+                producer = producer_of(stack, remote_name)
+                if f"output.{output}" in upstream.get(producer, {}):
+                    out[address] = f"depends on {producer} output.{output}"
+                    changed = True
+                    break
+    return out
+
+
+def targets(stack: Mapping[str, object], excluded: Mapping[str, str]) -> list[str]:
+    """The managed resources to apply: all but those left out."""
+    return [a for a in nodes(stack) if not a.startswith(("data.", "local.", "output.")) and a not in excluded]
+
+
+def deploy_order(manifest: Mapping[str, object]) -> list[str]:
+    """Workspaces after those they depend on, else in manifest order."""
+    stacks: Mapping[str, Mapping[str, list[str]]] = manifest["stacks"]  # type: ignore[assignment]
+    order: list[str] = []
+    pending = list(stacks)
+    while pending:
+        ready = [n for n in pending if all(d in order for d in stacks[n].get("dependencies", []))]
+        if not ready:
+            raise ValueError(f"dependency cycle among {pending}")
+        order.append(ready[0])
+        pending.remove(ready[0])
+    return order
+
+
+def stale_entries(stacks: Mapping[str, Mapping[str, object]], unsupported: Mapping[str, Unsupported]) -> list[str]:
+    """Listed types that no workspace synthesizes any more."""
+    present = {rtype for stack in stacks.values() for rtype in stack.get("resource", {})}  # type: ignore[attr-defined]
+    return sorted(rtype for rtype in unsupported if rtype not in present)
+
+
+def moto_implements(entry: Unsupported) -> bool:
+    """Whether the installed moto has a handler for ``entry``'s operation (for a defect:
+    whether it still has the handler it answers wrongly). A handler is a method of that name
+    in the service's responses (``responses.py`` or a ``responses/`` package, as EC2's); S3
+    dispatches on the query string to its backend, so for S3 the backend's method counts."""
+    if entry.service is None:
+        return False
+    spec = importlib.util.find_spec(f"moto.{entry.service}")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    pattern = re.compile(rf"^\s+def {re.escape(entry.operation)}\(", re.MULTILINE)
+    handlers = ("responses.py", "models.py") if entry.service == "s3" else ("responses.py",)
+    for directory in spec.submodule_search_locations:
+        for source in Path(directory).rglob("*.py"):
+            is_handler = source.name in handlers or "responses" in source.parent.parts
+            if is_handler and pattern.search(source.read_text(encoding="utf-8")):
+                return True
+    return False
+
+
+def probe_unsupported(
+    stacks: Mapping[str, Mapping[str, object]], unsupported: Mapping[str, Unsupported] = UNSUPPORTED
+) -> list[str]:
+    """Problems with the list: types moto now implements, types no longer synthesized."""
+    problems = [
+        f"{rtype}: moto now implements {entry.operation}; remove it from UNSUPPORTED in scripts/rehearse.py"
+        for rtype, entry in unsupported.items()
+        if entry.defect is None and moto_implements(entry)
+    ]
+    problems += [
+        f"{rtype}: moto has no {entry.operation} any more; its entry in UNSUPPORTED in scripts/rehearse.py is wrong"
+        for rtype, entry in unsupported.items()
+        if entry.defect is not None and not moto_implements(entry)
+    ]
+    problems += [
+        f"{rtype}: no workspace synthesizes it any more; remove it from UNSUPPORTED in scripts/rehearse.py"
+        for rtype in stale_entries(stacks, unsupported)
+    ]
+    return problems
+
+
+# A probe returns True while moto still shows the defect. Each runs against the rehearsal's
+# server in a region no workspace uses, before any workspace is applied.
+PROBE_REGION = "eu-west-3"
+
+
+def _probe_codebuild_source_location(client: Callable[[str], Any]) -> bool:
+    codebuild = client("codebuild")
+    try:
+        codebuild.create_project(
+            name="rehearsal-probe",
+            source={"type": "NO_SOURCE", "buildspec": "version: 0.2"},
+            artifacts={"type": "NO_ARTIFACTS"},
+            environment={
+                "type": "LINUX_CONTAINER",
+                "image": "aws/codebuild/standard:7.0",
+                "computeType": "BUILD_GENERAL1_SMALL",
+            },
+            serviceRole=f"arn:aws:iam::{MOTO_ACCOUNT}:role/rehearsal-probe",
+        )
+    except codebuild.exceptions.InvalidInputException:
+        return True
+    codebuild.delete_project(name="rehearsal-probe")
+    return False
+
+
+def _probe_ram_share_filter(client: Callable[[str], Any]) -> bool:
+    ram = client("ram")
+    arns = [ram.create_resource_share(name=f"rehearsal-probe-{i}")["resourceShare"]["resourceShareArn"] for i in (1, 2)]
+    try:
+        found = ram.get_resource_shares(resourceOwner="SELF", resourceShareArns=arns[:1])["resourceShares"]
+        return len(found) != 1
+    finally:
+        for arn in arns:
+            ram.delete_resource_share(resourceShareArn=arn)
+
+
+def _probe_tgw_disassociate(client: Callable[[str], Any]) -> bool:
+    import botocore.exceptions  # type: ignore[import-untyped]
+    import botocore.parsers  # type: ignore[import-untyped]
+
+    ec2 = client("ec2")
+    tgw = ec2.create_transit_gateway(
+        Options={"DefaultRouteTableAssociation": "disable", "DefaultRouteTablePropagation": "disable"}
+    )["TransitGateway"]
+    vpc = ec2.create_vpc(CidrBlock="10.250.0.0/24")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.250.0.0/28")["Subnet"]["SubnetId"]
+    attachment = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=[subnet]
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    table = ec2.describe_transit_gateways(TransitGatewayIds=[tgw["TransitGatewayId"]])["TransitGateways"][0][
+        "Options"
+    ].get("AssociationDefaultRouteTableId")
+    if not table:
+        return False  # nothing to disassociate: the provider would not call it
+    try:
+        ec2.disassociate_transit_gateway_route_table(
+            TransitGatewayRouteTableId=table, TransitGatewayAttachmentId=attachment
+        )
+    except botocore.parsers.ResponseParserError:
+        return True  # moto's HTML error page for an unhandled exception (500)
+    except botocore.exceptions.ClientError as error:
+        return int(error.response["ResponseMetadata"]["HTTPStatusCode"]) >= 500
+    return False
+
+
+def _probe_ses_dkim_tokens(client: Callable[[str], Any]) -> bool:
+    sesv2 = client("sesv2")
+    created = sesv2.create_email_identity(EmailIdentity="rehearsal-probe.example.com")
+    sesv2.delete_email_identity(EmailIdentity="rehearsal-probe.example.com")
+    return not created.get("DkimAttributes", {}).get("Tokens")
+
+
+def _probe_s3_logging_parent_prefix(client: Callable[[str], Any]) -> bool:
+    s3 = client("s3")
+    target, source = "rehearsal-probe-logs", "rehearsal-probe-source"
+    for bucket in (target, source):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": PROBE_REGION})
+    grant = {
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": ["s3:PutObject"],
+        "Resource": f"arn:aws:s3:::{target}/s3/*",
+    }
+    s3.put_bucket_policy(Bucket=target, Policy=json.dumps({"Version": "2012-10-17", "Statement": [grant]}))
+    try:
+        s3.put_bucket_logging(
+            Bucket=source,
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": target, "TargetPrefix": "s3/source/"}},
+        )
+    except s3.exceptions.ClientError as error:
+        return bool(error.response["Error"]["Code"] == "InvalidTargetBucketForLogging")
+    finally:
+        for bucket in (source, target):
+            s3.delete_bucket(Bucket=bucket)
+    return False
+
+
+DEFECT_PROBES: dict[str, Callable[[Callable[[str], Any]], bool]] = {
+    "codebuild_source_location": _probe_codebuild_source_location,
+    "ram_share_filter": _probe_ram_share_filter,
+    "tgw_disassociate": _probe_tgw_disassociate,
+    "ses_dkim_tokens": _probe_ses_dkim_tokens,
+    "s3_logging_parent_prefix": _probe_s3_logging_parent_prefix,
+}
+
+
+def probe_defects(url: str, unsupported: Mapping[str, Unsupported] = UNSUPPORTED) -> list[str]:
+    """Problems with the list's defect entries: a defect moto no longer shows."""
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=url,
+            region_name=PROBE_REGION,
+            aws_access_key_id="AKIAREHEARSALPROBE00",
+            aws_secret_access_key="rehearsal-probe",
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    problems = []
+    for rtype, entry in unsupported.items():
+        if entry.defect is None:
+            continue
+        if not DEFECT_PROBES[entry.defect](client):
+            problems.append(
+                f"{rtype}: moto no longer shows the defect ({entry.reason}); "
+                "remove it from UNSUPPORTED in scripts/rehearse.py"
+            )
+    return problems
+
+
+def protection_override(stack: Mapping[str, object]) -> dict[str, object]:
+    """An override that lets ``terraform destroy`` remove what the rehearsal applied."""
+    resources: dict[str, dict[str, object]] = {}
+    for rtype, blocks in stack.get("resource", {}).items():  # type: ignore[attr-defined]
+        for name, body in blocks.items():
+            override: dict[str, object] = dict(DESTROYABLE.get(rtype, {}))
+            if body.get("lifecycle", {}).get("prevent_destroy"):
+                override["lifecycle"] = {"prevent_destroy": False}
+            if override:
+                resources.setdefault(rtype, {})[name] = override
+    return {"resource": resources} if resources else {}
+
+
+@dataclass
+class StepResult:
+    name: str
+    returncode: int
+    seconds: float
+    log: Path
+
+
+@dataclass
+class Rehearsal:
+    """What happened to one workspace."""
+
+    workspace: str
+    applied: list[str] = field(default_factory=list)
+    excluded: dict[str, str] = field(default_factory=dict)
+    steps: list[StepResult] = field(default_factory=list)
+    second_plan: list[str] | None = None
+    drift: list[str] = field(default_factory=list)
+    """Second-plan changes that are emulator drift (EMULATOR_DRIFT), not defects."""
+    """Addresses with their actions the second plan would change; None when it did not run."""
+    not_rehearsed: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        if self.not_rehearsed is not None:
+            return True
+        return (
+            bool(self.steps)
+            and all(s.returncode == 0 or (s.name == "plan" and s.returncode == 2) for s in self.steps)
+            and self.second_plan == []
+            and any(s.name == "destroy" for s in self.steps)
+        )
+
+
+def render(rehearsals: Sequence[Rehearsal]) -> str:
+    """The table per workspace: applied, left out (and why), second-plan changes, times."""
+    lines: list[str] = []
+    for r in rehearsals:
+        lines.append(f"== {r.workspace}")
+        if r.not_rehearsed is not None:
+            lines.append(f"   not rehearsed: {r.not_rehearsed}")
+            lines.extend(f"     {address:<72} {why}" for address, why in sorted(r.excluded.items()))
+            continue
+        times = "  ".join(
+            f"{s.name} {s.seconds:.0f}s{'' if s.returncode in (0, 2) else f' FAILED({s.returncode})'}" for s in r.steps
+        )
+        lines.append(f"   steps:        {times}")
+        lines.append(f"   applied:      {len(r.applied)} resources")
+        managed = {a: why for a, why in r.excluded.items() if not a.startswith(("data.", "local.", "output."))}
+        others = {a: why for a, why in r.excluded.items() if a not in managed}
+        lines.append(f"   left out:     {len(managed)} resources, {len(others)} outputs/locals/data")
+        for address, why in sorted(r.excluded.items()):
+            lines.append(f"     {address:<72} {why}")
+        if r.second_plan is None:
+            lines.append("   second plan:  not run")
+        elif not r.second_plan:
+            lines.append("   second plan:  no changes" + (f" but {len(r.drift)} of emulator drift" if r.drift else ""))
+        else:
+            lines.append(f"   second plan:  {len(r.second_plan)} changes (a perpetual diff: a defect)")
+            lines.extend(f"     {change}" for change in r.second_plan)
+        lines.extend(f"     drift: {line}" for line in r.drift)
+        lines.append(f"   result:       {'ok' if r.ok else 'FAILED'}")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def moto(log: Path, timeout: float = 30) -> Iterator[str]:
+    """moto's server on 127.0.0.1 for the duration; yields its URL."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "MOTO_ACCOUNT_ID": MOTO_ACCOUNT,
+        # ACM "validates" a certificate after this many seconds (moto's default 60), so that
+        # aws_acm_certificate_validation is rehearsed rather than left out.
+        "MOTO_ACM_VALIDATION_WAIT": "0",
+        # AWS managed policies (AWSBackupServiceRolePolicyForBackup, ...) exist in every account;
+        # moto loads them only when asked.
+        "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+    }
+    with log.open("w", encoding="utf-8") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"moto.server exited with {process.returncode}; see {log}")
+                try:
+                    with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
+                        break
+                except (urllib.error.URLError, ConnectionError):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"moto.server did not answer on {url} within {timeout}s") from None
+                    time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def run_step(terraform: Terraform, env: Mapping[str, str], directory: Path, name: str, *args: str) -> StepResult:
+    """One Terraform command, its output streamed to ``<directory>/<name>.log``."""
+    log = directory / f"{name}.log"
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as output:
+        process = subprocess.Popen(
+            [terraform.binary, *args, "-no-color"],
+            cwd=directory,
+            env=dict(env),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            returncode = process.wait(timeout=STEP_TIMEOUT[name])
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            output.write(f"\nrehearsal: timed out after {STEP_TIMEOUT[name]}s\n")
+            returncode = 124
+    result = StepResult(name, returncode, time.monotonic() - started, log)
+    print(f"  {directory.name:<22} {name:<8} rc={returncode} {result.seconds:.0f}s  {log}", flush=True)
+    return result
+
+
+def classify(
+    plan: Mapping[str, Any], drift: Mapping[str, tuple[frozenset[str], str]] = EMULATOR_DRIFT
+) -> tuple[list[str], list[str]]:
+    """A second plan's changes: (perpetual diffs, emulator drift), each "address: what"."""
+    defects: list[str] = []
+    drifted: list[str] = []
+    for change in plan.get("resource_changes", []):
+        actions = change["change"]["actions"]
+        if actions in (["no-op"], ["read"]):
+            continue
+        before = change["change"].get("before") or {}
+        after = change["change"].get("after") or {}
+        unknown = change["change"].get("after_unknown") or {}
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k) or k in unknown)
+        listed = drift.get(change["type"])
+        if actions == ["update"] and listed is not None and changed and set(changed) <= listed[0]:
+            drifted.append(f"{change['address']}: {', '.join(changed)} ({listed[1]})")
+        else:
+            defects.append(f"{change['address']}: {'/'.join(actions)} {', '.join(changed)}")
+    return defects, drifted
+
+
+def show_plan(terraform: Terraform, env: Mapping[str, str], directory: Path) -> dict[str, Any]:
+    shown = subprocess.run(
+        [terraform.binary, "show", "-json", "second.tfplan"],
+        cwd=directory,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if shown.returncode != 0:
+        raise RuntimeError(f"terraform show failed in {directory}: {shown.stderr.strip()}")
+    return json.loads(shown.stdout)  # type: ignore[no-any-return]
+
+
+def stale_drift(
+    rehearsals: Sequence[Rehearsal], drift: Mapping[str, tuple[frozenset[str], str]] = EMULATOR_DRIFT
+) -> list[str]:
+    """Listed drift types that no second plan of a full rehearsal showed."""
+    seen = {line.split(".")[0] for r in rehearsals for line in r.drift}
+    return [
+        f"{rtype}: moto now round-trips {', '.join(sorted(attrs))}; "
+        "remove it from EMULATOR_DRIFT in scripts/rehearse.py"
+        for rtype, (attrs, _) in drift.items()
+        if rtype not in seen
+    ]
+
+
+LEFT_OUT_VALUE = "left-out-of-the-rehearsal"
+
+
+def _placeholder(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: _placeholder(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_placeholder(item) for item in value]
+    return LEFT_OUT_VALUE
+
+
+def left_out_override(stack: Mapping[str, object], excluded: Mapping[str, str]) -> dict[str, object]:
+    """Left-out outputs get a placeholder of the same shape. Terraform evaluates every output
+    even in a targeted apply, and validates every expression of a consumer, left out or not:
+    a remote-state output the producer never set would be an error there."""
+    declared: Mapping[str, Mapping[str, object]] = stack.get("output", {})  # type: ignore[assignment]
+    outputs = {
+        name: {"value": _placeholder(declared[name]["value"])}
+        for name in (a.removeprefix("output.") for a in excluded if a.startswith("output."))
+    }
+    return {"output": outputs} if outputs else {}
+
+
+def prepare(
+    workspace: str,
+    source: Path,
+    workdir: Path,
+    stack: Mapping[str, object],
+    states: Mapping[str, Path],
+    *,
+    excluded: Mapping[str, str],
+    producers: Mapping[str, tuple[Mapping[str, object], Mapping[str, str]]] = {},
+) -> Path:
+    directory = workdir / workspace
+    if directory.exists():
+        shutil.rmtree(directory)
+    shutil.copytree(source, directory)
+    state = directory / "terraform.tfstate"
+    override = offline_override(stack, state)
+    for provider in override["provider"]["aws"]:  # type: ignore[index]
+        # The emulator answers STS and serves path-style S3 only.
+        provider.update(
+            skip_credentials_validation=False,
+            skip_requesting_account_id=False,
+            s3_use_path_style=True,
+        )
+    (directory / OVERRIDE_FILE).write_text(json.dumps(override, indent=2), encoding="utf-8")
+    nulls = left_out_override(stack, excluded)
+    if nulls:
+        (directory / LEFT_OUT_OVERRIDE_FILE).write_text(json.dumps(nulls, indent=2), encoding="utf-8")
+    protection = protection_override(stack)
+    if protection:
+        (directory / PROTECTION_OVERRIDE_FILE).write_text(json.dumps(protection, indent=2), encoding="utf-8")
+    remote = stack.get("data", {}).get("terraform_remote_state", {})  # type: ignore[attr-defined]
+    if remote:
+        points = {}
+        for name in remote:
+            producer = producer_of(stack, name)
+            if producer not in states:
+                raise ValueError(f"{workspace} reads {producer}, which was not rehearsed before it")
+            points[name] = {"backend": "local", "config": {"path": str(states[producer])}}
+            # The producer never sets its left-out outputs; consumers still evaluate them
+            # (validate, destroy), so the data source supplies placeholders of their shape.
+            if producer in producers:
+                defaults = left_out_override(*producers[producer]).get("output", {})
+                if defaults:
+                    points[name]["defaults"] = {o: body["value"] for o, body in defaults.items()}  # type: ignore[attr-defined]
+        (directory / REMOTE_STATE_OVERRIDE_FILE).write_text(
+            json.dumps({"data": {"terraform_remote_state": points}}, indent=2), encoding="utf-8"
+        )
+    return directory
+
+
+def rehearse(outdir: Path, only: Sequence[str] = (), keep: bool = False) -> tuple[list[Rehearsal], list[str]]:
+    outdir = outdir.resolve()  # Terraform runs in each workspace's directory
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    stacks = {
+        name: json.loads((outdir / body["synthesizedStackPath"]).read_text(encoding="utf-8"))
+        for name, body in manifest["stacks"].items()
+    }
+    problems = probe_unsupported(stacks)
+    if problems:
+        return [], problems
+    order = [w for w in deploy_order(manifest) if not only or w in only]
+    workdir = outdir / REHEARSAL_DIR
+    workdir.mkdir(parents=True, exist_ok=True)
+    terraform = Terraform(workdir / ".config")
+    rehearsals: list[Rehearsal] = []
+    excluded: dict[str, dict[str, str]] = {}
+    states: dict[str, Path] = {}
+    directories: dict[str, Path] = {}
+    with moto(workdir / "moto.log") as url:
+        env = {**terraform.env, "AWS_ENDPOINT_URL": url}
+        print(f"rehearsal: moto on {url}; logs in {workdir}/", flush=True)
+        problems = probe_defects(url)
+        if problems:
+            return [], problems
+        for workspace in order:
+            stack = stacks[workspace]
+            r = Rehearsal(workspace)
+            rehearsals.append(r)
+            missing = unavailable_providers(stack, terraform.mirror)
+            if missing:
+                names = ", ".join(s.removeprefix("registry.terraform.io/") for s in missing)
+                r.not_rehearsed = f"provider {names} is not available here"
+                continue
+            r.excluded = excluded[workspace] = left_out(workspace, stack, excluded)
+            wanted = targets(stack, r.excluded)
+            directory = directories[workspace] = prepare(
+                workspace,
+                outdir / manifest["stacks"][workspace]["workingDirectory"],
+                workdir,
+                stack,
+                states,
+                excluded=r.excluded,
+                producers={w: (stacks[w], excluded[w]) for w in excluded},
+            )
+            states[workspace] = directory / "terraform.tfstate"
+            if not wanted:
+                r.not_rehearsed = "every resource is left out (see below)"
+                continue
+            target_args = [f"-target={a}" for a in wanted] if r.excluded else []
+            r.steps.append(run_step(terraform, env, directory, "init", "init", "-input=false"))
+            if r.steps[-1].returncode != 0:
+                break
+            r.steps.append(
+                run_step(
+                    terraform,
+                    env,
+                    directory,
+                    "apply",
+                    "apply",
+                    "-auto-approve",
+                    "-input=false",
+                    PARALLELISM,
+                    *target_args,
+                )
+            )
+            if r.steps[-1].returncode != 0:
+                break
+            r.applied = wanted
+            r.steps.append(
+                run_step(
+                    terraform,
+                    env,
+                    directory,
+                    "plan",
+                    "plan",
+                    "-detailed-exitcode",
+                    "-input=false",
+                    PARALLELISM,
+                    "-out=second.tfplan",
+                    *target_args,
+                )
+            )
+            if r.steps[-1].returncode not in (0, 2):
+                break
+            r.second_plan, r.drift = (
+                classify(show_plan(terraform, env, directory)) if r.steps[-1].returncode == 2 else ([], [])
+            )
+        if not keep:
+            for r in reversed(rehearsals):
+                if r.workspace in directories and any(s.name == "apply" for s in r.steps):
+                    r.steps.append(
+                        run_step(
+                            terraform,
+                            env,
+                            directories[r.workspace],
+                            "destroy",
+                            "destroy",
+                            "-auto-approve",
+                            "-input=false",
+                            PARALLELISM,
+                        )
+                    )
+    full = not only and all(any(s.name == "plan" for s in r.steps) or r.not_rehearsed for r in rehearsals)
+    return rehearsals, stale_drift(rehearsals) if full else []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--outdir", type=Path, default=Path("cdktf.out"), help="the synthesis (make synth)")
+    parser.add_argument("--keep", action="store_true", help="do not destroy (moto's state is lost anyway)")
+    parser.add_argument("workspaces", nargs="*", help="only these workspaces, with their producers rehearsed first")
+    args = parser.parse_args(argv)
+    if not (args.outdir / "manifest.json").is_file():
+        print(f"{args.outdir}/manifest.json is missing: run `make synth` first", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    try:
+        rehearsals, problems = rehearse(args.outdir, args.workspaces, args.keep)
+    except (TerraformMissing, ValueError, RuntimeError, TimeoutError) as error:
+        print(f"rehearsal: error: {error}", file=sys.stderr)
+        return 2
+    if rehearsals:
+        table = render(rehearsals) + f"total {time.monotonic() - started:.0f}s\n"
+        (args.outdir / REHEARSAL_DIR / "report.txt").write_text(table, encoding="utf-8")
+        print(table, end="")
+    if problems:
+        print("rehearsal: a list in scripts/rehearse.py is out of date:", *problems, sep="\n  ", file=sys.stderr)
+        return 1
+    return 0 if rehearsals and all(r.ok for r in rehearsals) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""The pure parts of the rehearsal (scripts/rehearse.py): which resources are left out and why,
+the probe that keeps the list of unsupported types honest, the table. The rehearsal itself
+(`make rehearse`) applies against moto and is run by CI after the suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scripts.rehearse import (
+    DEFECT_PROBES,
+    EMULATOR_DRIFT,
+    UNSUPPORTED,
+    Rehearsal,
+    StepResult,
+    Unsupported,
+    classify,
+    deploy_order,
+    left_out,
+    left_out_override,
+    moto_implements,
+    probe_unsupported,
+    protection_override,
+    render,
+    stale_drift,
+    stale_entries,
+    targets,
+)
+
+LISTED = {
+    "aws_backup_selection": Unsupported("moto has no Backup CreateBackupSelection", "backup", "create_backup_selection")
+}
+
+PRODUCER = {
+    "resource": {
+        "aws_backup_selection": {"sel": {"plan_id": "${aws_backup_plan.plan.id}"}},
+        "aws_backup_plan": {"plan": {"name": "p", "//": {"metadata": {"path": "aws_backup_selection.sel"}}}},
+        "aws_cloudwatch_metric_alarm": {"alarm": {"dimensions": {"s": "${aws_backup_selection.sel.id}"}}},
+        "aws_sns_topic": {"late": {"name": "t", "depends_on": ["aws_cloudwatch_metric_alarm.alarm"]}},
+        "aws_s3_bucket": {"keep": {"bucket": "b", "lifecycle": {"prevent_destroy": True}}},
+    },
+    "locals": {"sel_id": "${aws_backup_selection.sel.id}"},
+    "output": {
+        "selection": {"value": "${local.sel_id}"},
+        "bucket": {"value": "${aws_s3_bucket.keep.bucket}"},
+    },
+}
+
+CONSUMER = {
+    "data": {
+        "terraform_remote_state": {
+            "state-producer": {"backend": "local", "config": {"path": "terraform.producer.tfstate"}}
+        }
+    },
+    "resource": {
+        "aws_iam_policy": {
+            "reads_selection": {"policy": "${data.terraform_remote_state.state-producer.outputs.selection}"},
+            "reads_bucket": {"policy": "${data.terraform_remote_state.state-producer.outputs.bucket}"},
+        }
+    },
+}
+
+
+def test_left_out_is_the_closure_over_references_and_depends_on() -> None:
+    out = left_out("producer", PRODUCER, {}, LISTED)
+    assert out == {
+        "aws_backup_selection.sel": "moto has no Backup CreateBackupSelection",
+        "aws_cloudwatch_metric_alarm.alarm": "depends on aws_backup_selection.sel",
+        "aws_sns_topic.late": "depends on aws_cloudwatch_metric_alarm.alarm",
+        "local.sel_id": "depends on aws_backup_selection.sel",
+        "output.selection": "depends on local.sel_id",
+    }
+    # A reference only in cdktf's "//" metadata is not a dependency.
+    assert targets(PRODUCER, out) == ["aws_backup_plan.plan", "aws_s3_bucket.keep"]
+
+
+def test_left_out_follows_remote_state_into_the_consumer() -> None:
+    upstream = {"producer": left_out("producer", PRODUCER, {}, LISTED)}
+    out = left_out("consumer", CONSUMER, upstream, LISTED)
+    assert out == {"aws_iam_policy.reads_selection": "depends on producer output.selection"}
+    assert targets(CONSUMER, out) == ["aws_iam_policy.reads_bucket"]
+
+
+def test_deploy_order_puts_producers_first() -> None:
+    manifest = {
+        "stacks": {
+            "hub": {"dependencies": ["tooling", "staging"]},
+            "staging": {"dependencies": ["tooling", "bootstrap"]},
+            "tooling": {"dependencies": ["bootstrap"]},
+            "bootstrap": {"dependencies": []},
+        }
+    }
+    assert deploy_order(manifest) == ["bootstrap", "tooling", "staging", "hub"]
+
+
+def test_probe_fails_for_a_type_moto_implements_or_no_workspace_has() -> None:
+    implemented = {"aws_vpc": Unsupported("pretend", "ec2", "create_vpc")}
+    assert moto_implements(implemented["aws_vpc"])
+    assert not moto_implements(LISTED["aws_backup_selection"])
+    assert not moto_implements(Unsupported("no service", None, "create_connection"))
+    stacks = {"w": {"resource": {"aws_vpc": {"v": {}}}}}
+    assert probe_unsupported(stacks, implemented) == [
+        "aws_vpc: moto now implements create_vpc; remove it from UNSUPPORTED in scripts/rehearse.py"
+    ]
+    assert stale_entries(stacks, LISTED) == ["aws_backup_selection"]
+    assert probe_unsupported(stacks, LISTED) == [
+        "aws_backup_selection: no workspace synthesizes it any more; remove it from UNSUPPORTED in scripts/rehearse.py"
+    ]
+
+
+def test_every_listed_api_is_still_missing_or_present_with_its_defect() -> None:
+    missing = {rtype: entry for rtype, entry in UNSUPPORTED.items() if entry.defect is None}
+    defects = {rtype: entry for rtype, entry in UNSUPPORTED.items() if entry.defect is not None}
+    assert [rtype for rtype, entry in missing.items() if moto_implements(entry)] == []
+    assert all(entry.reason.startswith("moto has no ") for entry in missing.values())
+    # A defect is in an API moto has; its probe (run against the server) is named.
+    assert [rtype for rtype, entry in defects.items() if not moto_implements(entry)] == []
+    assert {entry.defect for entry in defects.values()} <= set(DEFECT_PROBES)
+    assert probe_unsupported({"w": {"resource": {key: {} for key in UNSUPPORTED}}}) == []
+
+
+def test_a_record_in_an_existing_zone_is_left_out_with_what_needs_it() -> None:
+    stack = {
+        "resource": {
+            "aws_route53_record": {
+                "existing": {"zone_id": "Z0123456789EXAMPLE", "name": "v"},
+                "created": {"zone_id": "${aws_route53_zone.z.zone_id}", "name": "w"},
+            },
+            "aws_route53_zone": {"z": {"name": "example.com"}},
+            "aws_acm_certificate_validation": {
+                "v": {"validation_record_fqdns": ["${aws_route53_record.existing.fqdn}"]}
+            },
+        }
+    }
+    assert left_out("tooling", stack, {}, {}) == {
+        "aws_route53_record.existing": "zone_id Z0123456789EXAMPLE is an existing object the emulator does not hold",
+        "aws_acm_certificate_validation.v": "depends on aws_route53_record.existing",
+    }
+
+
+def test_protection_override_lets_destroy_remove_what_was_applied() -> None:
+    assert protection_override(PRODUCER) == {
+        "resource": {"aws_s3_bucket": {"keep": {"force_destroy": True, "lifecycle": {"prevent_destroy": False}}}}
+    }
+
+
+def test_render_shows_applied_left_out_and_second_plan() -> None:
+    log = Path("x.log")
+    done = Rehearsal(
+        "producer",
+        applied=["aws_backup_plan.plan", "aws_s3_bucket.keep"],
+        excluded={
+            "aws_backup_selection.sel": "moto has no Backup CreateBackupSelection",
+            "output.selection": "depends on local.sel_id",
+        },
+        steps=[
+            StepResult("init", 0, 1.2, log),
+            StepResult("apply", 0, 30.4, log),
+            StepResult("plan", 0, 5, log),
+            StepResult("destroy", 0, 9, log),
+        ],
+        second_plan=[],
+    )
+    drift = Rehearsal(
+        "consumer",
+        applied=["aws_iam_policy.reads_bucket"],
+        steps=[
+            StepResult("init", 0, 1, log),
+            StepResult("apply", 0, 2, log),
+            StepResult("plan", 2, 1, log),
+            StepResult("destroy", 0, 1, log),
+        ],
+        second_plan=["aws_iam_policy.reads_bucket: update"],
+    )
+    skipped = Rehearsal("tooling-gitlab", not_rehearsed="provider gitlabhq/gitlab is not available here")
+    assert done.ok and not drift.ok and skipped.ok
+    text = render([done, drift, skipped])
+    assert text.splitlines() == [
+        "== producer",
+        "   steps:        init 1s  apply 30s  plan 5s  destroy 9s",
+        "   applied:      2 resources",
+        "   left out:     1 resources, 1 outputs/locals/data",
+        f"     {'aws_backup_selection.sel':<72} moto has no Backup CreateBackupSelection",
+        f"     {'output.selection':<72} depends on local.sel_id",
+        "   second plan:  no changes",
+        "   result:       ok",
+        "== consumer",
+        "   steps:        init 1s  apply 2s  plan 1s  destroy 1s",
+        "   applied:      1 resources",
+        "   left out:     0 resources, 0 outputs/locals/data",
+        "   second plan:  1 changes (a perpetual diff: a defect)",
+        "     aws_iam_policy.reads_bucket: update",
+        "   result:       FAILED",
+        "== tooling-gitlab",
+        "   not rehearsed: provider gitlabhq/gitlab is not available here",
+    ]
+
+
+def _update(address: str, before: dict[str, object], after: dict[str, object]) -> dict[str, object]:
+    return {
+        "address": address,
+        "type": address.split(".", maxsplit=1)[0],
+        "change": {"actions": ["update"], "before": before, "after": after, "after_unknown": {}},
+    }
+
+
+def test_second_plan_changes_are_drift_only_within_the_listed_attributes() -> None:
+    plan = {
+        "resource_changes": [
+            _update("aws_vpc_security_group_ingress_rule.a", {"description": None}, {"description": "HTTPS"}),
+            _update(
+                "aws_vpc_security_group_ingress_rule.b",
+                {"description": None, "from_port": 80},
+                {"description": "HTTP", "from_port": 443},
+            ),
+            _update("aws_iam_role.c", {"name": "x"}, {"name": "y"}),
+            {"address": "aws_vpc.v", "type": "aws_vpc", "change": {"actions": ["no-op"]}},
+        ]
+    }
+    defects, drift = classify(plan)
+    assert drift == [
+        "aws_vpc_security_group_ingress_rule.a: description "
+        f"({EMULATOR_DRIFT['aws_vpc_security_group_ingress_rule'][1]})"
+    ]
+    assert defects == [
+        "aws_vpc_security_group_ingress_rule.b: update description, from_port",
+        "aws_iam_role.c: update name",
+    ]
+
+
+def test_a_drift_entry_no_second_plan_shows_fails_a_full_run() -> None:
+    seen = Rehearsal("tooling", drift=["aws_route53_zone.z: vpc (moto ...)"])
+    drift = {
+        "aws_route53_zone": EMULATOR_DRIFT["aws_route53_zone"],
+        "aws_backup_plan": EMULATOR_DRIFT["aws_backup_plan"],
+    }
+    assert stale_drift([seen], drift) == [
+        "aws_backup_plan: moto now round-trips tags_all; remove it from EMULATOR_DRIFT in scripts/rehearse.py"
+    ]
+
+
+def test_left_out_outputs_get_a_placeholder_of_their_shape() -> None:
+    excluded = left_out("producer", PRODUCER, {}, LISTED)
+    stack = {**PRODUCER, "output": {**PRODUCER["output"], "selection": {"value": {"a": "${local.sel_id}", "b": ["x"]}}}}
+    assert left_out_override(stack, excluded) == {
+        "output": {"selection": {"value": {"a": "left-out-of-the-rehearsal", "b": ["left-out-of-the-rehearsal"]}}}
+    }
+    assert left_out_override(PRODUCER, {}) == {}
