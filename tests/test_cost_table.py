@@ -352,7 +352,8 @@ ITEMS: dict[str, tuple[Callable[[Stack], Quantity | None], tuple[str, ...]]] = {
 # of the two lists, so nothing that costs money is left out of the table silently.
 NO_ROW = {
     "aws_acm_certificate", "aws_acm_certificate_validation", "aws_backup_vault_notifications",
-    "aws_cloudwatch_log_resource_policy", "aws_db_subnet_group", "aws_default_security_group",
+    "aws_cloudwatch_log_metric_filter", "aws_cloudwatch_log_resource_policy", "aws_db_subnet_group",
+    "aws_default_security_group",
     "aws_dynamodb_resource_policy", "aws_ec2_client_vpn_authorization_rule", "aws_ec2_transit_gateway_route_table",
     "aws_ec2_transit_gateway_route_table_association", "aws_ec2_transit_gateway_route_table_propagation",
     "aws_ec2_transit_gateway_vpc_attachment_accepter", "aws_ecr_lifecycle_policy", "aws_ecs_cluster",
