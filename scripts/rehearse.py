@@ -38,18 +38,16 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripts.moto_server import moto_server
 from scripts.offline_plan import OVERRIDE_FILE, Terraform, TerraformMissing, offline_override, unavailable_providers
 
 
@@ -570,20 +568,10 @@ def render(rehearsals: Sequence[Rehearsal]) -> str:
 # --------------------------------------------------------------------------- running
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def moto(log: Path, timeout: float = 30) -> Iterator[str]:
     """moto's server on 127.0.0.1 for the duration; yields its URL."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "MOTO_ACCOUNT_ID": MOTO_ACCOUNT,
+    settings = {
         # ACM "validates" a certificate after this many seconds (moto's default 60), so that
         # aws_acm_certificate_validation is rehearsed rather than left out.
         "MOTO_ACM_VALIDATION_WAIT": "0",
@@ -591,33 +579,8 @@ def moto(log: Path, timeout: float = 30) -> Iterator[str]:
         # moto loads them only when asked.
         "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
     }
-    with log.open("w", encoding="utf-8") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"moto.server exited with {process.returncode}; see {log}")
-                try:
-                    with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
-                        break
-                except (urllib.error.URLError, ConnectionError):
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"moto.server did not answer on {url} within {timeout}s") from None
-                    time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    with moto_server(log, MOTO_ACCOUNT, timeout, settings) as url:
+        yield url
 
 
 def run_step(terraform: Terraform, env: Mapping[str, str], directory: Path, name: str, *args: str) -> StepResult:

@@ -22,9 +22,10 @@ import pytest
 from cdktf import Testing
 
 from config.backend import S3BackendSettings, load_backend
+from scripts.moto_server import moto_server
 from stacks.base import AccountStack
 from tests.conftest import ROOT, Synthesis
-from tests.support.moto import backend_endpoints, client, moto_server, provider_endpoints
+from tests.support.moto import backend_endpoints, client, provider_endpoints
 from tests.support.synth import synth_stack
 from tests.support.terraform import OVERRIDE_FILE, Terraform, offline_override
 

@@ -17,12 +17,12 @@ import boto3
 import pytest
 
 from migrate.gitlab_api import GitLab
+from scripts.moto_server import moto_server
 from tests.conftest import EXAMPLE
 from tests.migrate.test_end_to_end import ACCOUNT, REGION, TOKEN, Remotes, World, by_name
 from tests.migrate.test_mirror import commit, fast_import, git
 from tests.support.codecommit import FakeCodeCommit, StubbedAws
 from tests.support.fake_gitlab import PROTECTED_MESSAGE, fake_gitlab
-from tests.support.moto import moto_server
 
 pytestmark = pytest.mark.integration
 READ_ONLY = "glpat-read-only"

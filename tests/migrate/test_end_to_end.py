@@ -29,11 +29,11 @@ from config.loader import load_environments
 from config.migration import dump_plan, load_plans, parse_plan
 from migrate.cli import run
 from migrate.git import Git
+from scripts.moto_server import moto_server
 from tests.conftest import EXAMPLE, ROOT
 from tests.migrate.test_mirror import commit, fast_import, git
 from tests.support.codecommit import FakeCodeCommit, StubbedAws
 from tests.support.fake_gitlab import FakeGitLab, fake_gitlab
-from tests.support.moto import moto_server
 
 pytestmark = pytest.mark.integration
 ACCOUNT, REGION = "222222222222", "ap-northeast-1"

@@ -20,8 +20,8 @@ from migrate.aws import Aws
 from migrate.git import Git
 from migrate.mirror import Batches, mirror
 from migrate.report import Report
+from scripts.moto_server import moto_server
 from tests.conftest import example_environments
-from tests.support.moto import moto_server
 
 pytestmark = pytest.mark.integration
 REGION = "ap-northeast-1"
