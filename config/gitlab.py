@@ -256,6 +256,31 @@ class Efs(Strict):
     )
 
 
+def _daily_at(value: str) -> str:
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
+        raise problem(
+            "backup_daily_at",
+            "'{value}' is not a time of day",
+            'write the UTC time as "HH:MM" in quotes, 00:00 to 23:59, e.g. "18:30"',
+            value=value,
+        )
+    return value
+
+
+class Backup(Strict):
+    """GitLab's own backup (``gitlab-backup create``): database and repositories in one
+    archive, uploaded to its own S3 bucket; ``/etc/gitlab`` (``gitlab-secrets.json``)
+    copied to a second bucket with its own key (docs/operations.md, "GitLab's own backup")."""
+
+    daily_at: Annotated[str, AfterValidator(_daily_at)] = Field(
+        "02:00", description='UTC time of day the backup starts, "HH:MM".'
+    )
+    keep_days: int = Field(
+        30, ge=1, le=3650, description="Days archives are kept; at most object_storage.noncurrent_version_days."
+    )
+    config_keep_days: int = Field(365, ge=1, le=3650, description="Days the copies of /etc/gitlab are kept.")
+
+
 class GitLabConfig(Strict):
     """GitLab CE on ECS Fargate in the tooling account."""
 
@@ -271,5 +296,15 @@ class GitLabConfig(Strict):
     )
     object_storage: ObjectStorage = Field(default_factory=ObjectStorage)  # type: ignore[arg-type]
     efs: Efs = Field(default_factory=Efs)  # type: ignore[arg-type]
+    backup: Backup | None = Field(
+        default_factory=Backup,  # type: ignore[arg-type]
+        description="GitLab's own scheduled backup to S3; null turns it off (AWS Backup still covers EFS and "
+        "the database).",
+    )
+    maintenance: bool = Field(
+        False,
+        description="Restore and repair mode: for 24 h after the task starts ECS ignores failed health checks, "
+        "and the scheduled backup pauses (docs/runbooks.md).",
+    )
     prometheus: bool = Field(False, description="Bundled Prometheus and exporters; off by default to save memory.")
     time_zone: str = Field("UTC", description="gitlab_rails['time_zone'].")

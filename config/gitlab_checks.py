@@ -38,6 +38,7 @@ def check_gitlab(path: str, account: Account) -> Iterator[Problem]:
         _efs_replication,
         _ssh,
         _redis,
+        _backup,
     ):
         try:
             yield from rule(path, account, gitlab)
@@ -252,6 +253,24 @@ def _efs_replication(path: str, account: Account, gitlab: GitLabConfig) -> Itera
                 f"'{key}' is not a KMS key of account {account.account_id} in {region}",
                 "use arn:aws:kms:<replication_region>:<this account>:key/<id>",
             )
+
+
+def _backup(path: str, account: Account, gitlab: GitLabConfig) -> Iterator[Problem]:
+    backup = gitlab.backup
+    if backup is None or not gitlab.object_storage.types:
+        return
+    days = gitlab.object_storage.noncurrent_version_days
+    if backup.keep_days > days:
+        # Objects in S3 are not in the archive ("Back up GitLab", object storage): an
+        # archive can only be restored while the object versions it refers to exist.
+        yield Problem(
+            path,
+            "gitlab.backup.keep_days",
+            f"archives would be kept {backup.keep_days} days, but replaced or deleted objects only "
+            f"{days} (gitlab.object_storage.noncurrent_version_days)",
+            f"lower keep_days to {days} or less, or raise object_storage.noncurrent_version_days: an older "
+            "archive refers to objects that are gone",
+        )
 
 
 def _ssh(path: str, account: Account, gitlab: GitLabConfig) -> Iterator[Problem]:

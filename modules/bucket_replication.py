@@ -39,11 +39,15 @@ MISSED_THRESHOLD_MINUTES = 15
 @dataclass(frozen=True)
 class SourceBucket:
     """A bucket to replicate: its name and ARN, and what must exist before its
-    replication configuration (S3 refuses one on an unversioned bucket)."""
+    replication configuration (S3 refuses one on an unversioned bucket).
+    ``expiration_days``: the source's own expiry, repeated on the replica, since S3
+    does not replicate what a lifecycle rule deletes ("What does Amazon S3 replicate?",
+    S3 User Guide)."""
 
     name: str
     arn: str
     versioning: ITerraformDependable | None = None
+    expiration_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ class BucketReplication(Construct):
             ),
         )
         self.log_bucket = self._log_bucket(props)
+        self.sources = dict(props.buckets)
         self.replicas: dict[str, PrivateBucket] = {
             name: PrivateBucket(
                 self,
@@ -109,10 +114,11 @@ class BucketReplication(Construct):
                     # (InvalidTargetBucketForLogging; found by `make rehearse`).
                     access_log_dependencies=(self.log_bucket.policy,),
                     noncurrent_version_days=props.noncurrent_version_days,
+                    expiration_days=source.expiration_days,
                     provider=provider,
                 ),
             )
-            for name in props.buckets
+            for name, source in props.buckets.items()
         }
         self.role = IamRole(
             self,

@@ -65,6 +65,7 @@ class GitLabRbSettings:
     time_zone: str = "UTC"
     ssh_host: str | None = None  # clone URLs' SSH host (its own load balancer); None: SSH not offered
     redis: RedisSettings | None = None  # None: the bundled Redis on its Unix socket
+    backup_bucket: str | None = None  # GitLab's own backup archives (modules/gitlab_backup.py); None: not uploaded
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "buckets", MappingProxyType(dict(self.buckets)))
@@ -158,6 +159,7 @@ def render(settings: GitLabRbSettings) -> str:
             "gitlab_rails['gitlab_shell_ssh_port'] = 22",
             "",
         ]
+    lines += _backup(settings)
     lines += _smtp(settings.smtp)
     lines += [
         "",
@@ -179,6 +181,24 @@ def _redis(redis: RedisSettings | None) -> list[str]:
         f"gitlab_rails['redis_port'] = {rb(redis.port)}",
         "gitlab_rails['redis_ssl'] = true",
         f"gitlab_rails['redis_password'] = {env(REDIS_PASSWORD_ENV)}",
+    ]
+
+
+def _backup(settings: GitLabRbSettings) -> list[str]:
+    if settings.backup_bucket is None:
+        return []
+    # "Upload backups to a remote (cloud) storage", GitLab backup docs: the same IAM
+    # credentials and SSE-KMS options as object storage; 100 MiB parts carry archives
+    # up to S3's 10,000 parts (about 1 TB).
+    return [
+        "# gitlab-backup create uploads its archive here (modules/gitlab_backup.py starts it daily).",
+        "gitlab_rails['backup_upload_connection'] = "
+        + rb({"provider": "AWS", "region": settings.region, "use_iam_profile": True}),
+        f"gitlab_rails['backup_upload_remote_directory'] = {rb(settings.backup_bucket)}",
+        "gitlab_rails['backup_upload_storage_options'] = "
+        + rb({"server_side_encryption": "aws:kms", "server_side_encryption_kms_key_id": settings.object_kms_key_arn}),
+        f"gitlab_rails['backup_multipart_chunk_size'] = {rb(100 * 1024 * 1024)}",
+        "",
     ]
 
 

@@ -58,6 +58,10 @@ SSM_MESSAGES_ACTIONS = (
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
 )
+# gitlab.maintenance (a restore, a repair): for a day after the task starts ECS replaces
+# it for no failed load balancer or container health check, while Puma and Sidekiq are
+# stopped by hand ("healthCheckGracePeriodSeconds", ECS API Reference).
+MAINTENANCE_GRACE_SECONDS = 86400
 LOG_ROUTER = "log-router"
 LOG_VOLUME = "gitlab-logs"
 LOG_DIR = "/var/log/gitlab"
@@ -201,6 +205,12 @@ class GitLabServiceProps:
     log_router_image: str | None = None
     log_router_memory_mib: int = 256
     log_router_mem_buf_limit_mib: int = 16
+    # More of the container: environment variables, a start command (run by /bin/bash -c
+    # instead of the image's CMD) and task-role statements, e.g. GitLab's own backup
+    # (modules/gitlab_backup.py). An empty command keeps the image's.
+    environment: Mapping[str, str] = field(default_factory=dict)
+    command: Sequence[str] = ()
+    task_statements: Sequence[Mapping[str, Any]] = ()
 
     def __post_init__(self) -> None:
         if (self.ssh_target_group_arn is None) != (self.ssh_security_group_id is None):
@@ -209,9 +219,13 @@ class GitLabServiceProps:
             raise ValueError("GitLab's first boot needs a health-check grace period of at least 900 s")
         if self.log_router_mem_buf_limit_mib * len(LOG_FILES) >= self.log_router_memory_mib:
             raise ValueError("the log router's buffers (one per log file) must fit in its memory limit")
-        for name in ("subnet_ids", "repository_arns", "bucket_arns", "pull_actions", "dependencies"):
+        if "GITLAB_OMNIBUS_CONFIG" in self.environment:
+            raise ValueError("GITLAB_OMNIBUS_CONFIG comes from omnibus_config")
+        for name in ("subnet_ids", "repository_arns", "bucket_arns", "pull_actions", "dependencies", "command",
+                     "task_statements"):  # fmt: skip
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "efs_mounts", MappingProxyType(dict(self.efs_mounts)))
+        object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
 
 
 class GitLabService(Construct):
@@ -406,7 +420,11 @@ class GitLabService(Construct):
                 {"containerPort": port, "protocol": "tcp"}
                 for port in ((HTTP_PORT, SSH_PORT) if props.ssh_target_group_arn else (HTTP_PORT,))
             ],
-            "environment": [{"name": "GITLAB_OMNIBUS_CONFIG", "value": props.omnibus_config}],
+            "environment": [
+                {"name": name, "value": value}
+                for name, value in sorted({**props.environment, "GITLAB_OMNIBUS_CONFIG": props.omnibus_config}.items())
+            ],
+            **({"entryPoint": ["/bin/bash", "-c"], "command": list(props.command)} if props.command else {}),
             "secrets": [{"name": name, "valueFrom": ref} for name, ref in self.secrets.items()],
             "mountPoints": [
                 {"sourceVolume": name, "containerPath": mount.container_path, "readOnly": False}
@@ -597,6 +615,7 @@ class GitLabService(Construct):
                             }
                         },
                     ),
+                    *props.task_statements,
                 ]
             ),
         )

@@ -11,9 +11,10 @@ from config.gitlab import OBJECT_TYPES, GitLabConfig
 from config.operations import Operations
 from modules.bucket_replication import BucketReplication, BucketReplicationProps, SourceBucket
 from modules.database import Database, DatabaseProps
+from modules.gitlab_backup import GitLabBackup, GitLabBackupProps
 from modules.gitlab_image import GitLabImage, GitLabImageProps
 from modules.gitlab_rb import GitLabRbSettings, RedisSettings, SmtpSettings, render
-from modules.gitlab_service import EfsMount, GitLabService, GitLabServiceProps, RedisRef
+from modules.gitlab_service import MAINTENANCE_GRACE_SECONDS, EfsMount, GitLabService, GitLabServiceProps, RedisRef
 from modules.gitlab_storage import ALB_LOG_PREFIX, GitLabStorage, GitLabStorageProps
 from modules.image_copy import ImageCopy, ImageCopyProps
 from modules.kms_key import KmsKey, KmsKeyProps
@@ -141,7 +142,28 @@ def add_gitlab(
             automatic_backups=(account.operations or Operations()).backup is None,
         ),
     )
-    replication = _object_replication(stack, gitlab, storage, key.arn)
+    app_backup = (
+        GitLabBackup(
+            stack,
+            "gitlab-backup",
+            GitLabBackupProps(
+                namer=namer,
+                account_id=account.account_id,
+                region=account.region,
+                partition=partition,
+                data_kms_key_arn=key.arn,
+                access_log_bucket=storage.log_bucket.name,
+                access_log_dependencies=(storage.log_bucket.policy,),
+                daily_at=gitlab.backup.daily_at,
+                keep_days=gitlab.backup.keep_days,
+                config_keep_days=gitlab.backup.config_keep_days,
+                schedule=not gitlab.maintenance,
+            ),
+        )
+        if gitlab.backup is not None
+        else None
+    )
+    replication = _object_replication(stack, gitlab, storage, key.arn, app_backup)
     db = gitlab.database
     database = Database(
         stack,
@@ -228,6 +250,7 @@ def add_gitlab(
             time_zone=gitlab.time_zone,
             ssh_host=gitlab.ssh.hostname if gitlab.ssh else None,
             redis=RedisSettings(redis.host, redis.port) if redis else None,
+            backup_bucket=app_backup.archives.name if app_backup else None,
         )
     )
     service = GitLabService(
@@ -266,6 +289,12 @@ def add_gitlab(
             memory=gitlab.task.memory,
             ephemeral_storage_gib=gitlab.task.ephemeral_storage_gib,
             log_retention_days=gitlab.task.log_retention_days,
+            health_check_grace_seconds=(
+                MAINTENANCE_GRACE_SECONDS if gitlab.maintenance else GitLabServiceProps.health_check_grace_seconds
+            ),
+            environment=app_backup.environment if app_backup else {},
+            command=app_backup.command if app_backup else (),
+            task_statements=app_backup.task_statements if app_backup else (),
             dependencies=[load_balancer.https_listener, *([ssh_load_balancer.listener] if ssh_load_balancer else [])],
             ssh_target_group_arn=ssh_load_balancer.target_group.arn if ssh_load_balancer else None,
             ssh_security_group_id=ssh_load_balancer.security_group.id if ssh_load_balancer else None,
@@ -319,6 +348,19 @@ def add_gitlab(
         description="GitLab's object-storage buckets, by object type.",
     )
     TerraformOutput(stack, "ecs_cluster_name", value=service.cluster.name, description="ECS cluster, for ECS Exec.")
+    if app_backup is not None:
+        TerraformOutput(
+            stack,
+            "gitlab_backup_bucket",
+            value=app_backup.archives.name,
+            description="GitLab's own backup archives (gitlab-backup create).",
+        )
+        TerraformOutput(
+            stack,
+            "gitlab_config_backup_bucket",
+            value=app_backup.config.name,
+            description="Copies of /etc/gitlab (gitlab-secrets.json), apart from the archives.",
+        )
     if ssh_load_balancer and gitlab.ssh:
         TerraformOutput(stack, "ssh_nlb_dns_name", value=ssh_load_balancer.dns_name, description="GitLab SSH NLB.")
         TerraformOutput(
@@ -331,13 +373,18 @@ def add_gitlab(
 
 
 def _object_replication(
-    stack: AccountStack, gitlab: GitLabConfig, storage: GitLabStorage, key_arn: str
+    stack: AccountStack, gitlab: GitLabConfig, storage: GitLabStorage, key_arn: str, app_backup: GitLabBackup | None
 ) -> BucketReplication | None:
     """With ``gitlab.efs.replication_region`` the object-storage buckets replicate there
     too: the recovery region then holds the EFS replica, the backup copies (with
-    ``operations.backup.copy_region`` set to the same region) and the objects."""
+    ``operations.backup.copy_region`` set to the same region), the objects and GitLab's
+    own archives. /etc/gitlab is there in the EFS replica; its copies stay home."""
     region = gitlab.efs.replication_region
-    if region is None or not storage.buckets:
+    buckets = {name: SourceBucket(bucket.name, bucket.arn, bucket.versioning) for name, bucket in storage.buckets.items()}
+    if app_backup is not None:
+        archives = app_backup.archives
+        buckets["backups"] = SourceBucket(archives.name, archives.arn, archives.versioning, app_backup.keep_days)
+    if region is None or not buckets:
         return None
     account = stack.account
     replication = BucketReplication(
@@ -351,10 +398,7 @@ def _object_replication(
             replica_region=region,
             provider=stack.region_provider(region),
             source_kms_key_arn=key_arn,
-            buckets={
-                name: SourceBucket(bucket.name, bucket.arn, bucket.versioning)
-                for name, bucket in storage.buckets.items()
-            },
+            buckets=buckets,
             noncurrent_version_days=gitlab.object_storage.noncurrent_version_days,
             access_log_days=gitlab.load_balancer.access_log_retention_days,
         ),

@@ -133,7 +133,7 @@ def _replicated_buckets(gitlab: GitLab) -> dict[str, tuple[str, str, str]]:
     if replication is None:
         return {}
     rule = rule_id(replication.region)
-    return {name: (gitlab.storage.buckets[name].name, r.name, rule) for name, r in replication.replicas.items()}
+    return {name: (replication.sources[name].name, r.name, rule) for name, r in replication.replicas.items()}
 
 
 def _mail(stack: AccountStack, gitlab: GitLab, operations: Operations) -> Mail | None:
