@@ -67,6 +67,7 @@ def _tooling(account: Account) -> Iterator[tuple[str, tuple[str, ...]]]:
         ("ecr", ("gitlab-ce",)),
         ("ecr_cache_prefix", ("docker-hub",)),
         ("s3_bucket", (account.account_id, "access-logs")),
+        ("s3_bucket", (account.account_id, "config-backups")),
         ("security_group", ("gitlab",)),
         ("iam_role", ("gitlab-execution",)),
         ("ecs", ("gitlab",)),

@@ -112,6 +112,9 @@ class Thresholds(_Strict):
     )
     failed_sign_ins: int = Field(20, ge=1, description="Failed GitLab sign-ins per 5 minutes.")
     sidekiq_job_failures: int = Field(10, ge=1, description="Failed Sidekiq jobs per 5 minutes.")
+    gitlab_backup_missing_hours: int = Field(
+        26, ge=25, le=168, description="Hours without a finished GitLab backup (gitlab.backup) before paging."
+    )
 
 
 class Monitoring(_Strict):

@@ -61,6 +61,7 @@ class AlarmThresholds:
     rails_5xx_percent: float = 5.0
     failed_sign_ins: int = 20
     sidekiq_job_failures: int = 10
+    gitlab_backup_missing_hours: int = 26
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,14 @@ LOG_METRICS: Mapping[str, LogMetric] = MappingProxyType(
         "rails-5xx": LogMetric("rails", "{ $.status >= 500 }", "Rails requests answered with 5xx"),
         "failed-sign-ins": LogMetric("application", '{ $.message = "Failed Login:*" }', "Failed sign-ins"),
         "sidekiq-job-failures": LogMetric("sidekiq", '{ $.job_status = "fail" }', "Failed Sidekiq jobs"),
+        # The one JSON line each run of gitlab-backup-s3 prints (modules/gitlab_backup.py)
+        # on the GitLab container's own output, component "backup".
+        "gitlab-backups": LogMetric(
+            "backup", '{ $.component = "gitlab-backup" && $.status = "succeeded" }', "Finished GitLab backups"
+        ),
+        "gitlab-backup-failures": LogMetric(
+            "backup", '{ $.component = "gitlab-backup" && $.status = "failed" }', "Failed GitLab backups"
+        ),
     }
 )
 
@@ -124,7 +133,8 @@ class MonitoringProps:
     ``replicated_buckets``: key -> (source bucket, replica bucket, replication rule ID),
     whose failed replications are alarmed.
     ``log_groups``: component -> log group name of GitLab's routed logs
-    (``modules.gitlab_service.LOG_FILES``); the metric filters of ``LOG_METRICS``
+    (``modules.gitlab_service.LOG_FILES``), and ``backup`` -> the GitLab container's
+    own log group when GitLab backs itself up; the metric filters of ``LOG_METRICS``
     and their alarms exist for the components present.
     ``image_repository_name``: the GitLab image's ECR repository whose Inspector
     findings at ``finding_min_severity`` or above page the topic; None: no such rule
@@ -265,6 +275,20 @@ def _log_alarms(props: MonitoringProps) -> dict[str, Alarm]:
             "Failed Sidekiq jobs (mail, pipelines, imports, housekeeping)",
             (props.log_metric("sidekiq-job-failures"),),
             "GreaterThanThreshold", t.sidekiq_job_failures, 300, 1,
+        )  # fmt: skip
+    if props.has_logs("gitlab-backups", "gitlab-backup-failures"):
+        found["gitlab-backup-failed"] = Alarm(
+            "A GitLab backup failed (gitlab-backup-s3; its step is in the GitLab log group)",
+            (props.log_metric("gitlab-backup-failures"),),
+            "GreaterThanThreshold", 0, 3600, 1,
+        )  # fmt: skip
+        # Hourly sums, every one of the window empty: no finished backup for that long,
+        # whatever the reason (a stopped loop, a task replaced mid-run, maintenance).
+        found["gitlab-backup-missing"] = Alarm(
+            f"No finished GitLab backup for {t.gitlab_backup_missing_hours} hours",
+            (props.log_metric("gitlab-backups"),),
+            "LessThanThreshold", 1, 3600, t.gitlab_backup_missing_hours,
+            treat_missing_data="breaching",
         )  # fmt: skip
     return found
 

@@ -40,6 +40,7 @@ class GitLab:
     omnibus_config: str
     ssh_load_balancer: SshLoadBalancer | None
     replication: BucketReplication | None = None
+    app_backup: GitLabBackup | None = None  # GitLab's own backup (gitlab.backup)
 
 
 def add_gitlab(
@@ -368,8 +369,9 @@ def add_gitlab(
         )
         TerraformOutput(stack, "ssh_hostname", value=gitlab.ssh.hostname, description="Host name in SSH clone URLs.")
     return GitLab(
-        key, image, endpoints, storage, database, load_balancer, service, omnibus_config, ssh_load_balancer, replication
-    )
+        key, image, endpoints, storage, database, load_balancer, service, omnibus_config, ssh_load_balancer, replication,
+        app_backup,
+    )  # fmt: skip
 
 
 def _object_replication(

@@ -88,7 +88,10 @@ def add_operations(stack: AccountStack, gitlab: GitLab, client_vpn: ClientVpn | 
                 ),
                 finding_min_severity=config.finding_min_severity,
                 replicated_buckets=_replicated_buckets(gitlab),
-                log_groups={c: group.name for c, group in service.component_log_groups.items()},
+                log_groups={
+                    **{c: group.name for c, group in service.component_log_groups.items()},
+                    **({"backup": service.log_group.name} if gitlab.app_backup is not None else {}),
+                },
             ),
         )
         TerraformOutput(stack, "alarm_topic_arn", value=monitoring.topic.arn, description="SNS topic of the alarms.")

@@ -169,6 +169,15 @@ def test_defaults_are_the_1000_user_reference_and_aurora() -> None:
             "only used with replication_region",
             "replication_region",
         ),
+        (GITLAB + "  backup: {daily_at: '2:30'}\n", "gitlab.backup.daily_at", "'2:30' is not a time of day", '"HH:MM"'),
+        (GITLAB + "  backup: {daily_at: '24:00'}\n", "gitlab.backup.daily_at", "'24:00' is not a time of day", "23:59"),
+        (
+            GITLAB + "  backup: {keep_days: 45}\n",
+            "gitlab.backup.keep_days",
+            "archives would be kept 45 days, but replaced or deleted objects only 30 "
+            "(gitlab.object_storage.noncurrent_version_days)",
+            "lower keep_days to 30 or less, or raise object_storage.noncurrent_version_days",
+        ),
     ],
 )
 def test_each_gitlab_problem_names_field_and_hint(
@@ -178,6 +187,17 @@ def test_each_gitlab_problem_names_field_and_hint(
     assert found.startswith(f"e/tooling.yaml: {field}: "), found
     assert message in found
     assert hint in found.split("hint: ", 1)[1]
+
+
+def test_backup_on_by_default_kept_longer_with_longer_object_versions(tmp_path: Path) -> None:
+    gitlab = load_environments(write(tmp_path / "on", tooling=TOOLING)).tooling.gitlab
+    assert gitlab is not None and gitlab.backup is not None
+    assert (gitlab.backup.daily_at, gitlab.backup.keep_days, gitlab.maintenance) == ("02:00", 30, False)
+    longer = GITLAB + "  backup: {keep_days: 45}\n  object_storage: {noncurrent_version_days: 45}\n"
+    kept = load_environments(write(tmp_path / "longer", tooling=tooling(longer))).tooling.gitlab
+    assert kept is not None and kept.backup is not None and kept.backup.keep_days == 45
+    off = load_environments(write(tmp_path / "off", tooling=tooling(GITLAB + "  backup: null\n"))).tooling.gitlab
+    assert off is not None and off.backup is None
 
 
 def test_targets_have_no_gitlab_section(tmp_path: Path) -> None:

@@ -301,6 +301,12 @@ GITLAB_STATEFUL = {
         "aws_s3_bucket.gitlab-storage-replication_replica-terraform_state_bucket_2A20B8A9",
     ("aws_s3_bucket", "gitlab-storage-replication/replica-uploads/bucket"):
         "aws_s3_bucket.gitlab-storage-replication_replica-uploads_bucket_FAAEFAF9",
+    # GitLab's own backup: the archives, their replica, /etc/gitlab's copies and their key.
+    ("aws_s3_bucket", "gitlab-backup/archives/bucket"): "aws_s3_bucket.gitlab-backup_archives_bucket_67AF2231",
+    ("aws_s3_bucket", "gitlab-backup/config/bucket"): "aws_s3_bucket.gitlab-backup_config_bucket_E250C87E",
+    ("aws_kms_key", "gitlab-backup/config-key/key"): "aws_kms_key.gitlab-backup_config-key_6010144D",
+    ("aws_s3_bucket", "gitlab-storage-replication/replica-backups/bucket"):
+        "aws_s3_bucket.gitlab-storage-replication_replica-backups_bucket_77A5ECB1",
 }  # fmt: skip
 
 
@@ -359,6 +365,44 @@ def test_gitlab_service_from_configuration(stack: dict[str, Any], synthesis: Syn
         "ap-northeast-1a",
         "ap-northeast-1c",
     }
+
+
+def test_gitlab_backs_itself_up_daily_to_its_own_buckets(stack: dict[str, Any], synthesis: Synthesis) -> None:
+    gitlab = synthesis.environments.tooling.gitlab
+    assert gitlab is not None and gitlab.backup is not None and not gitlab.maintenance
+    container = _container(stack)
+    assert container["entryPoint"] == ["/bin/bash", "-c"]
+    (command,) = container["command"]
+    assert "/usr/local/bin/gitlab-backup-s3 schedule &" in command and command.endswith("exec /assets/wrapper")
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    archives = address(stack, "aws_s3_bucket", "gitlab-backup/archives/bucket")
+    config_bucket = address(stack, "aws_s3_bucket", "gitlab-backup/config/bucket")
+    assert env["GITLAB_BACKUP_BUCKET"] == f"${{{archives}.bucket}}"
+    assert env["GITLAB_CONFIG_BACKUP_BUCKET"] == f"${{{config_bucket}.bucket}}"
+    assert env["GITLAB_BACKUP_DAILY_AT"] == gitlab.backup.daily_at
+    rb = env["GITLAB_OMNIBUS_CONFIG"]
+    assert f"gitlab_rails['backup_upload_remote_directory'] = '${{{archives}.bucket}}'" in rb
+    key = address(stack, "aws_kms_key", "gitlab-key/key")
+    assert (
+        "gitlab_rails['backup_upload_storage_options'] = { 'server_side_encryption' => 'aws:kms', "
+        f"'server_side_encryption_kms_key_id' => '${{{key}.arn}}' }}"
+    ) in rb
+    task_policy = policy(by_path(stack, "aws_iam_role_policy", "gitlab-service/task-policy"))
+    grants = {st["Sid"]: st for st in task_policy["Statement"]}
+    assert grants["BackupArchives"]["Resource"] == f"${{{archives}.arn}}/*"
+    assert grants["ConfigBackups"]["Resource"] == f"${{{config_bucket}.arn}}/etc/*"
+    service = by_path(stack, "aws_ecs_service", "gitlab-service/service")
+    assert service["health_check_grace_period_seconds"] == 900
+    # The archives replicate to the recovery region with the objects, and expire there too.
+    replication = by_path(
+        stack, "aws_s3_bucket_replication_configuration", "gitlab-storage-replication/configuration-backups"
+    )
+    assert replication["bucket"] == f"${{{archives}.bucket}}"
+    (rule,) = by_path(
+        stack, "aws_s3_bucket_lifecycle_configuration", "gitlab-storage-replication/replica-backups/lifecycle"
+    )["rule"]
+    assert rule["expiration"][0]["days"] == gitlab.backup.keep_days
+    assert stack["output"]["gitlab_backup_bucket"]["value"] == f"${{{archives}.bucket}}"
 
 
 def test_rendered_gitlab_rb_of_the_example_parses_and_points_at_the_writer(
@@ -454,12 +498,14 @@ ALTERNATIVE = {
         "auth_token_secret_arn": "arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:gitlab/redis-AbCdEf",
         "auth_token_kms_key_arn": "arn:aws:kms:ap-northeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     },
+    "backup": None,
+    "maintenance": True,
 }
 
 
 def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) -> None:
-    """Pull-through cache, RDS PostgreSQL, an existing certificate, no SMTP and an external
-    Redis: valid Terraform too."""
+    """Pull-through cache, RDS PostgreSQL, an existing certificate, no SMTP, an external
+    Redis, no GitLab backup of its own, maintenance mode: valid Terraform too."""
     from cdktf import Testing
 
     from config.model import Account
@@ -501,14 +547,19 @@ def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) 
     assert resources(alternative, "aws_secretsmanager_secret") == {}
     assert resources(alternative, "aws_efs_replication_configuration") == {}
     assert [lb["load_balancer_type"] for lb in resources(alternative, "aws_lb").values()] == ["application"]
-    assert len(resources(alternative, "aws_s3_bucket")) == 3  # two object types and the access logs
+    assert len(resources(alternative, "aws_s3_bucket")) == 3  # two object types and the access logs, no backups
     services = {e["service_name"] for e in resources(alternative, "aws_vpc_endpoint").values()}
     assert "com.amazonaws.ap-northeast-1.email-smtp" not in services
     container = json.loads(only(alternative, "aws_ecs_task_definition")["container_definitions"])[0]
     assert container["image"] == (
         "111111111111.dkr.ecr.ap-northeast-1.amazonaws.com/gitlab-tooling-docker-hub/gitlab/gitlab-ce:18.11.2-ce.0"
     )
+    assert [e["name"] for e in container["environment"]] == ["GITLAB_OMNIBUS_CONFIG"]
+    assert "command" not in container and "entryPoint" not in container  # the image's own CMD
     config = container["environment"][0]["value"]
+    assert "backup_upload" not in config
+    assert only(alternative, "aws_ecs_service")["health_check_grace_period_seconds"] == 86400
+    assert "gitlab_backup_bucket" not in alternative["output"]
     assert "gitlab_rails['smtp_enable'] = false" in config
     assert "gitlab_rails['object_store']['objects']['uploads']['enabled'] = false" in config
     ruby_syntax_check(config, tmp_path)

@@ -171,3 +171,19 @@ def test_external_redis_over_tls_with_token_from_environment(text: str, tmp_path
         "gitlab_rails['redis_password'] = ENV.fetch('GITLAB_REDIS_PASSWORD')",
     ):
         assert line in with_redis.splitlines()
+
+
+def test_backup_upload_to_its_bucket_with_sse_kms_only_when_asked(text: str, tmp_path: Path) -> None:
+    assert "backup_upload" not in text
+    with_backup = render(replace(SETTINGS, backup_bucket="acme-tooling-123456789012-backups"))
+    ruby_syntax_check(with_backup, tmp_path)
+    assert (
+        "gitlab_rails['backup_upload_connection'] = "
+        "{ 'provider' => 'AWS', 'region' => 'eu-west-1', 'use_iam_profile' => true }"
+    ) in with_backup
+    assert "gitlab_rails['backup_upload_remote_directory'] = 'acme-tooling-123456789012-backups'" in with_backup
+    assert (
+        "gitlab_rails['backup_upload_storage_options'] = { 'server_side_encryption' => 'aws:kms', "
+        "'server_side_encryption_kms_key_id' => 'arn:aws:kms:eu-west-1:123456789012:key/data' }"
+    ) in with_backup
+    assert "gitlab_rails['backup_multipart_chunk_size'] = 104857600" in with_backup

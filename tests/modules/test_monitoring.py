@@ -307,6 +307,29 @@ def test_log_alarms_are_on_the_dashboard(logged: dict[str, Any]) -> None:
     assert len(alarms_widget) == len(resources(logged, "aws_cloudwatch_metric_alarm"))
 
 
+def test_a_failed_or_missing_gitlab_backup_pages_the_topic() -> None:
+    backed_up = synth(
+        log_groups={"backup": "/acme/tooling/gitlab"}, thresholds=AlarmThresholds(gitlab_backup_missing_hours=30)
+    )
+    filters = resources(backed_up, "aws_cloudwatch_log_metric_filter")
+    assert {f["name"] for f in filters.values()} == {"acme-tooling-gitlab-backups", "acme-tooling-gitlab-backup-failures"}
+    finished = by_path(backed_up, "aws_cloudwatch_log_metric_filter", "monitoring/metric-filter-gitlab-backups")
+    assert finished["log_group_name"] == "/acme/tooling/gitlab"
+    assert finished["pattern"] == '{ $.component = "gitlab-backup" && $.status = "succeeded" }'
+    failed = alarm(backed_up, "gitlab-backup-failed")
+    assert (failed["metric_name"], failed["comparison_operator"], failed["threshold"]) == (
+        "gitlab-backup-failures", "GreaterThanThreshold", 0,
+    )  # fmt: skip
+    missing = alarm(backed_up, "gitlab-backup-missing")
+    assert (missing["metric_name"], missing["comparison_operator"], missing["threshold"]) == (
+        "gitlab-backups", "LessThanThreshold", 1,
+    )  # fmt: skip
+    # Every hour of the window without a finished backup, missing data included; the
+    # window fits CloudWatch's 7 days for hourly periods (PutMetricAlarm, EvaluationPeriods).
+    assert (missing["period"], missing["evaluation_periods"], missing["treat_missing_data"]) == (3600, 30, "breaching")
+    assert missing["period"] * missing["evaluation_periods"] <= 7 * 86400
+
+
 def test_no_log_metrics_without_routed_logs(stack: dict[str, Any]) -> None:
     assert resources(stack, "aws_cloudwatch_log_metric_filter") == {}
     assert not {"rails-5xx-rate", "failed-sign-ins", "sidekiq-job-failures"} & {
