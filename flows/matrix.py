@@ -197,6 +197,13 @@ def _forbidden(network: Network, tooling: str) -> list[Flow]:
         _never(task, "internet", "GitLab has no way to the internet (no NAT, no internet gateway)", protocol="-1")
         for task in _of(network, "ecs", tooling)
     ]
+    # The task's egress names its peers' security groups, and no load balancer is
+    # one: GitLab answers through its ALB, it does not call its own URL through it.
+    rows += [
+        _never(task, alb, "GitLab answers through its ALB and is given no way back to its own URL")
+        for task in _of(network, "ecs", tooling)
+        for alb in _of(network, "alb", tooling)
+    ]
     rows += [
         _never("outside", vpc, "nothing outside the VPCs and the Client VPN enters them", protocol="-1")
         for vpc in sorted(f"{key[0]}/vpc" for key in network.vpcs)

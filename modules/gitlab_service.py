@@ -177,6 +177,10 @@ class GitLabServiceProps:
     load_balancer_security_group_id: str
     target_group_arn: str
     s3_prefix_list_id: str
+    # The interface endpoints' security groups: HTTPS (the AWS APIs) and, with
+    # smtp, SES's SMTP endpoint. The task's egress names them, not the VPC's CIDR.
+    endpoint_security_group_id: str
+    smtp_endpoint_security_group_id: str | None = None
     partition: str = "aws"
     pull_actions: Sequence[str] = ()
     database_port: int = 5432
@@ -213,6 +217,8 @@ class GitLabServiceProps:
     task_statements: Sequence[Mapping[str, Any]] = ()
 
     def __post_init__(self) -> None:
+        if self.smtp and self.smtp_endpoint_security_group_id is None:
+            raise ValueError("smtp needs smtp_endpoint_security_group_id (the SES SMTP endpoint's security group)")
         if (self.ssh_target_group_arn is None) != (self.ssh_security_group_id is None):
             raise ValueError("ssh_target_group_arn and ssh_security_group_id go together")
         if self.health_check_grace_seconds < 900:
@@ -697,6 +703,9 @@ class GitLabService(Construct):
                 to_port=port,
                 referenced_security_group_id=own,
             )
+        # HTTPS goes to the interface endpoints' group only (docs/network.md): the
+        # ALB, the CodeConnections host and the rest of the VPC are not the task's
+        # to call; the webhook endpoint has its own rule (modules/codeconnections.py).
         VpcSecurityGroupEgressRule(
             self,
             "to-endpoints",
@@ -705,7 +714,7 @@ class GitLabService(Construct):
             ip_protocol="tcp",
             from_port=443,
             to_port=443,
-            cidr_ipv4=props.vpc_cidr,
+            referenced_security_group_id=props.endpoint_security_group_id,
         )
         VpcSecurityGroupEgressRule(
             self,
@@ -737,5 +746,5 @@ class GitLabService(Construct):
                 ip_protocol="tcp",
                 from_port=SMTP_PORT,
                 to_port=SMTP_PORT,
-                cidr_ipv4=props.vpc_cidr,
+                referenced_security_group_id=props.smtp_endpoint_security_group_id,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
 from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
@@ -48,6 +48,8 @@ class LoadBalancerProps:
     allowed_ingress_cidrs: Sequence[str] = ()
     allowed_security_group_ids: Sequence[str] = ()
     access_log_prefix: str = "alb"
+    # What must exist before the ALB: the log bucket's policy admitting ELB log delivery.
+    access_log_dependencies: Sequence[ITerraformDependable] = ()
     idle_timeout_seconds: int = 300
     target_port: int = 80
 
@@ -58,6 +60,7 @@ class LoadBalancerProps:
         cidrs = tuple(dict.fromkeys((self.vpc_cidr, *self.allowed_ingress_cidrs)))
         object.__setattr__(self, "allowed_ingress_cidrs", cidrs)
         object.__setattr__(self, "allowed_security_group_ids", tuple(self.allowed_security_group_ids))
+        object.__setattr__(self, "access_log_dependencies", tuple(self.access_log_dependencies))
 
 
 class LoadBalancer(Construct):
@@ -97,6 +100,12 @@ class LoadBalancer(Construct):
             enable_deletion_protection=True,
             idle_timeout=props.idle_timeout_seconds,
             access_logs=LbAccessLogs(bucket=props.access_log_bucket, prefix=props.access_log_prefix, enabled=True),
+            # ELB checks that it may write to the bucket when access logs are set
+            # (CreateLoadBalancer, ModifyLoadBalancerAttributes) and fails with
+            # "InvalidConfigurationRequest: Access Denied for bucket" otherwise
+            # (ELB User Guide, "Enable access logs for your Application Load Balancer";
+            # aws-cdk #1633, terraform-aws-s3-bucket #98): the bucket policy comes first.
+            depends_on=list(props.access_log_dependencies) or None,
         )
         self.target_group = LbTargetGroup(
             self,

@@ -89,10 +89,11 @@ class VpcEndpoints(Construct):
         self.endpoints: dict[str, VpcEndpoint] = {}
         for service, why in props.interface_endpoints.items():
             self.endpoints[service] = self._interface(service, why, props, self.https_sg)
+        self.smtp_sg: SecurityGroup | None = None
         if props.smtp:
-            smtp_sg = self._security_group("smtp-sg", props, "vpc-endpoints-smtp", SMTP_PORT)
+            self.smtp_sg = self._security_group("smtp-sg", props, "vpc-endpoints-smtp", SMTP_PORT)
             self.endpoints[SMTP_ENDPOINT] = self._interface(
-                SMTP_ENDPOINT, "SES SMTP: GitLab's outgoing mail", props, smtp_sg
+                SMTP_ENDPOINT, "SES SMTP: GitLab's outgoing mail", props, self.smtp_sg
             )
         # S3 as a gateway (the design's): ECR's image layers, which are in S3, and
         # GitLab's object storage, without an hourly interface endpoint.

@@ -28,6 +28,11 @@ USAGE = "usage"  # a row billed only by use: no fixed units to multiply
 NOT_VERIFIED = "price not verified"
 READ_ON = "read 2026-12-03"
 TIMES = "\N{MULTIPLICATION SIGN}"  # the sign between the factors of a quantity in the table
+# Every Fargate task has 20 GiB of ephemeral storage included; only what is configured
+# beyond it is billed (docs/cost.md, the Fargate ephemeral storage row).
+FARGATE_INCLUDED_GIB = 20
+# Hosts of AWS's own pricing pages: a row marked "AWS:" cites one of them.
+AWS_PRICING_HOSTS = ("https://aws.amazon.com/", "https://www.amazonaws.cn/")
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,8 @@ def fargate_storage(stack: Stack) -> Quantity | None:
     if not _count(stack, "aws_ecs_service"):
         return None
     count, _, _, storage = _task(stack)
-    return f"{_plural(count, 'task')} {TIMES} {storage} GiB ephemeral storage", f"{count * storage * HOURS} GB-hours"
+    billed = count * max(storage - FARGATE_INCLUDED_GIB, 0) * HOURS
+    return f"{_plural(count, 'task')} {TIMES} {storage} GiB ephemeral storage", f"{billed} GB-hours"
 
 
 def aurora_instances(stack: Stack) -> Quantity | None:
@@ -437,13 +443,23 @@ def test_every_price_has_a_source_or_says_it_is_not_verified(rows: list[Row]) ->
             continue
         assert re.search(r"https://\S+", row.source), f"{where}: a price needs its source URL"
         assert READ_ON in row.source or re.search(r"\b20\d\d-\d\d-\d\d\b", row.source), f"{where}: and its date"
-        if not row.source.startswith("AWS:"):
-            assert "not verified" in row.source, f"{where}: a third-party price is not a verified one"
+        if row.source.startswith("AWS:"):
+            url = row.source.split()[1]
+            assert url.startswith(AWS_PRICING_HOSTS), f"{where}: a verified price cites AWS's own page, not {url}"
+        else:
+            assert row.source.startswith("third-party, not verified"), f"{where}: a third-party price is not verified"
         units = _number(row.units.split(" ", 1)[0])
         if units is not None:
             assert _number(row.monthly) == round(units * price, 2), f"{where}: units {TIMES} price ≠ the monthly sum"
         else:
             assert row.units == USAGE and row.monthly == "—", f"{where}: a usage row has no monthly sum"
+
+
+def test_every_row_says_where_its_price_stands(rows: list[Row]) -> None:
+    """A source cell is verified (AWS's page), a cited third party, or not verified: never blank or other."""
+    labels = ("AWS: https://", "third-party, not verified on an AWS page: ", f"{NOT_VERIFIED}: ")
+    unlabelled = [(row.item, row.workspace) for row in rows if not row.source.startswith(labels)]
+    assert not unlabelled, f"{COST}: rows whose source is none of {labels}: {unlabelled}"
 
 
 def test_the_totals_add_the_rows_up(rows: list[Row]) -> None:

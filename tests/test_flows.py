@@ -76,6 +76,7 @@ def test_the_matrix_covers_what_the_system_needs(matrix: tuple[list[Checked], li
         ("staging/vpc", "tooling/database", "tcp/any", False),
         ("production/vpc", "tooling/efs", "tcp/any", False),
         ("tooling/ecs", "internet", "any", False),
+        ("tooling/ecs", "tooling/alb", "tcp/any", False),
         ("outside", "tooling/vpc", "any", False),
     ]:
         assert needed in rows, needed
@@ -85,9 +86,11 @@ def test_the_matrix_covers_what_the_system_needs(matrix: tuple[list[Checked], li
 
 EGRESS, INGRESS = "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule"
 # (workspace, resource type, construct ID prefix, a needed flow it carries: source and destination prefixes).
-# GitLab's own egress to the webhook endpoint is not listed: its egress 443 to the VPC's CIDR (for the
-# interface endpoints) admits it too, so the dedicated rule is not the only one carrying that flow.
+# GitLab's egress names each peer's security group, so each of its rules alone carries its flows.
 CARRIERS = [
+    ("tooling", EGRESS, "codeconnections_gitlab-to-webhooks_", ("tooling/ecs:", "tooling/webhook-endpoint:")),
+    ("tooling", EGRESS, "gitlab-service_to-endpoints_", ("tooling/ecs:", "tooling/endpoint:")),
+    ("tooling", EGRESS, "gitlab-service_to-smtp_", ("tooling/ecs:", "tooling/endpoint:email-smtp")),
     ("tooling", EGRESS, "client-vpn_egress-dns-udp_", ("vpn-client", "tooling/resolver")),
     ("tooling", INGRESS, "codeconnections_webhooks-from-gitlab_", ("tooling/ecs:", "tooling/webhook-endpoint:")),
     ("tooling", EGRESS, "codeconnections_to-gitlab-alb_", ("tooling/host:", "tooling/alb:")),

@@ -318,6 +318,17 @@ def test_gitlab_stateful_addresses_are_pinned_and_protected(stack: dict[str, Any
     assert len(resources(stack, "aws_s3_bucket")) == sum(k == "aws_s3_bucket" for k, _ in GITLAB_STATEFUL)
 
 
+def test_the_alb_waits_for_its_log_bucket_policy(stack: dict[str, Any]) -> None:
+    # ELB refuses access logs to a bucket it may not write to yet; the NLB does not log.
+    alb = by_path(stack, "aws_lb", "gitlab-alb/alb")
+    assert alb["access_logs"]["bucket"] == ref(stack, "aws_s3_bucket", "gitlab-storage/access-logs/bucket", "bucket")
+    assert alb["depends_on"] == [address(stack, "aws_s3_bucket_policy", "gitlab-storage/access-logs/policy")]
+    bucket_policy = policy(by_path(stack, "aws_s3_bucket_policy", "gitlab-storage/access-logs/policy"))
+    assert "AlbAccessLogs" in {s["Sid"] for s in bucket_policy["Statement"]}
+    nlb = by_path(stack, "aws_lb", "gitlab-ssh-nlb/nlb")
+    assert "access_logs" not in nlb and "depends_on" not in nlb
+
+
 def test_alb_outputs_for_the_private_zone(stack: dict[str, Any]) -> None:
     alb = address(stack, "aws_lb", "gitlab-alb/alb")
     assert stack["output"]["gitlab_alb_dns_name"]["value"] == f"${{{alb}.dns_name}}"

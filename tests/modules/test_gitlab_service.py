@@ -47,6 +47,8 @@ def props(**changes: Any) -> GitLabServiceProps:
         "load_balancer_security_group_id": "sg-alb",
         "target_group_arn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/acme/1",
         "s3_prefix_list_id": "pl-s3",
+        "endpoint_security_group_id": "sg-endpoints",
+        "smtp_endpoint_security_group_id": "sg-smtp-endpoint",
     }
     values.update(changes)
     return GitLabServiceProps(**values)
@@ -245,10 +247,22 @@ def test_security_group_paths(stack: dict[str, Any]) -> None:
     efs = by_path(stack, "aws_vpc_security_group_ingress_rule", "efs-from-task")
     assert (efs["security_group_id"], efs["from_port"]) == ("sg-efs", 2049)
     assert by_path(stack, "aws_vpc_security_group_egress_rule", "to-s3")["prefix_list_id"] == "pl-s3"
-    assert by_path(stack, "aws_vpc_security_group_egress_rule", "to-smtp")["from_port"] == 587
+    endpoints = by_path(stack, "aws_vpc_security_group_egress_rule", "to-endpoints")
+    assert (endpoints["from_port"], endpoints["to_port"]) == (443, 443)
+    assert endpoints["referenced_security_group_id"] == "sg-endpoints"
+    smtp = by_path(stack, "aws_vpc_security_group_egress_rule", "to-smtp")
+    assert (smtp["from_port"], smtp["referenced_security_group_id"]) == (587, "sg-smtp-endpoint")
+    # No rule opens the VPC's CIDR: every peer is named by its security group
+    # (only an external Redis, which has none here, is reached by CIDR).
     for rule in [*ingress.values(), *egress.values()]:
-        assert rule.get("cidr_ipv4") in (None, "10.0.0.0/16")
+        assert "cidr_ipv4" not in rule, rule["description"]
         assert rule["description"]
+
+
+def test_smtp_needs_the_smtp_endpoints_security_group() -> None:
+    with pytest.raises(ValueError, match="smtp_endpoint_security_group_id"):
+        props(smtp_endpoint_security_group_id=None)
+    assert props(smtp=False, smtp_endpoint_security_group_id=None).smtp is False
 
 
 def test_without_smtp_there_is_no_smtp_secret() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from cdktf import TerraformOutput, TerraformStack, Testing
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 
 from modules.load_balancer import LoadBalancer, LoadBalancerProps
 from modules.naming import Namer
@@ -53,6 +54,21 @@ def test_internal_alb_drops_invalid_headers_logs_and_is_protected(existing: tupl
     name = next(iter(resources(stack, "aws_lb")))
     assert stack["output"]["dns_name"]["value"] == f"${{aws_lb.{name}.dns_name}}"
     assert stack["output"]["zone_id"]["value"] == f"${{aws_lb.{name}.zone_id}}"
+
+
+def test_alb_created_after_the_given_log_bucket_policy() -> None:
+    app = Testing.app()
+    scope = TerraformStack(app, "test")
+    bucket_policy = S3BucketPolicy(scope, "log-policy", bucket="acme-logs", policy="{}")
+    LoadBalancer(scope, "gitlab-alb", props(access_log_dependencies=[bucket_policy]))
+    stack = synth_stack(scope)
+    (policy_name,) = resources(stack, "aws_s3_bucket_policy")
+    assert only(stack, "aws_lb")["depends_on"] == [f"aws_s3_bucket_policy.{policy_name}"]
+
+
+def test_no_ordering_without_dependencies(existing: tuple[dict[str, Any], Any]) -> None:
+    stack, _ = existing
+    assert "depends_on" not in only(stack, "aws_lb")
 
 
 def test_https_listener_tls13_with_existing_certificate(existing: tuple[dict[str, Any], Any]) -> None:
