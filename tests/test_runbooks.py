@@ -40,6 +40,7 @@ OTHER_SETTINGS = {
         "allow_custom_workflows", "apply_requirements", "execution_order_group", "node_modules",
         "plan_requirements", "use_lockfile", "when_modified",
     },
+    "docs/operations.md": {"backup_upload_connection", "backup_upload_remote_directory"},  # gitlab.rb settings
     "docs/state.md": {"add_dependency", "use_lockfile"},  # CDKTF's method, the backend's lock argument
     "README.md": {"pre_workflow_hook"},  # Atlantis's server-side hook (docs/atlantis.md)
     "docs/pipelines.md": {  # GitLab settings and token scopes, providers, a config function
@@ -320,7 +321,7 @@ def test_alarm_names_in_the_docs_are_the_alarms_built() -> None:
         "client_vpn_endpoint_id": "v",
         "efs_replica_file_system_id": "r",
         "replicated_buckets": {"uploads": ("source", "replica", "rule")},
-        "log_groups": {component: component for component in LOG_FILES},
+        "log_groups": {**{component: component for component in LOG_FILES}, "backup": "gitlab"},
     }
     built = set(alarms(MonitoringProps(**props))) | set(alarms(MonitoringProps(**props, database_engine="postgres")))
     # One replication alarm per object type, documented once with a placeholder.
