@@ -367,3 +367,12 @@ def test_the_outbound_allowlist_call_admits_exactly_the_webhook_endpoint(environ
     )
     assert expected in commands
     assert "allow_local_requests_from_web_hooks_and_services=true" not in commands
+
+
+def test_backup_helper_commands_in_the_docs_are_the_helpers() -> None:
+    from modules.gitlab_backup import SCRIPT
+
+    accepted = set(re.findall(r"^  ([a-z-]+)\)", SCRIPT, re.MULTILINE))
+    used = {sub for doc in DOCS for sub in re.findall(r"gitlab-backup-s3 ([a-z][a-z-]*)", shell(doc))}
+    assert {"now", "fetch-archive", "fetch-config"} <= used
+    assert used <= accepted, used - accepted
