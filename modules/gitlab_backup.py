@@ -96,7 +96,8 @@ now() {
   # gitlab-secrets.json apart from the archive, as GitLab requires ("Backing up
   # configuration files"): its own bucket and key.
   rm -rf "$WORK" && mkdir -p "$WORK/etc"
-  gitlab-ctl backup-etc --backup-path "$WORK/etc" >/dev/null || { log failed config "gitlab-ctl backup-etc failed"; return 1; }
+  gitlab-ctl backup-etc --backup-path "$WORK/etc" >/dev/null \
+    || { log failed config "gitlab-ctl backup-etc failed"; return 1; }
   config=$(cd "$WORK/etc" && ls -1t -- gitlab_config_*.tar 2>/dev/null | head -n 1)
   [ -n "$config" ] || { log failed config "gitlab-ctl backup-etc wrote no archive"; return 1; }
   chown -R git:git "$WORK"  # gitlab-rails runner runs as git
@@ -144,7 +145,8 @@ case "${1:-}" in
   fetch-config)
     name=${2:?name the copy: gitlab_config_<timestamp>_<date>.tar}
     name=${name#etc/}
-    mkdir -p /etc/gitlab/config_backup && fetch "$GITLAB_CONFIG_BACKUP_BUCKET" "etc/$name" "/etc/gitlab/config_backup/$name" ;;
+    mkdir -p /etc/gitlab/config_backup \
+      && fetch "$GITLAB_CONFIG_BACKUP_BUCKET" "etc/$name" "/etc/gitlab/config_backup/$name" ;;
   *) echo "usage: gitlab-backup-s3 now|schedule|fetch-archive NAME|fetch-config NAME" >&2; exit 2 ;;
 esac
 """

@@ -372,8 +372,8 @@ def add_gitlab(
         )
         TerraformOutput(stack, "ssh_hostname", value=gitlab.ssh.hostname, description="Host name in SSH clone URLs.")
     return GitLab(
-        key, image, endpoints, storage, database, load_balancer, service, omnibus_config, ssh_load_balancer, replication,
-        app_backup,
+        key, image, endpoints, storage, database, load_balancer, service, omnibus_config, ssh_load_balancer,
+        replication, app_backup,
     )  # fmt: skip
 
 
@@ -385,7 +385,9 @@ def _object_replication(
     ``operations.backup.copy_region`` set to the same region), the objects and GitLab's
     own archives. /etc/gitlab is there in the EFS replica; its copies stay home."""
     region = gitlab.efs.replication_region
-    buckets = {name: SourceBucket(bucket.name, bucket.arn, bucket.versioning) for name, bucket in storage.buckets.items()}
+    buckets = {
+        name: SourceBucket(bucket.name, bucket.arn, bucket.versioning) for name, bucket in storage.buckets.items()
+    }
     if app_backup is not None:
         archives = app_backup.archives
         buckets["backups"] = SourceBucket(archives.name, archives.arn, archives.versioning, app_backup.keep_days)

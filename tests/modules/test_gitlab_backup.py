@@ -181,8 +181,9 @@ def test_a_run_backs_up_uploads_the_config_apart_and_cleans_up(helper: Any) -> N
     assert done.returncode == 0, done.stderr
     assert lines[-1]["status"] == "succeeded"
     assert lines[-1]["component"] == "gitlab-backup"
-    assert "1764700000_2026_12_03_19.6.1_gitlab_backup.tar etc/gitlab_config_1764700100_2026_12_03.tar" in (
-        lines[-1]["detail"]
+    assert (
+        "1764700000_2026_12_03_19.6.1_gitlab_backup.tar etc/gitlab_config_1764700100_2026_12_03.tar"
+        in (lines[-1]["detail"])
     )
     assert (helper.fake / "gitlab-backup.calls").read_text() == "create CRON=1\n"
     assert (helper.fake / "gitlab-ctl.calls").read_text().startswith("backup-etc --backup-path ")

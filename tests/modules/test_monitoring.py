@@ -312,7 +312,10 @@ def test_a_failed_or_missing_gitlab_backup_pages_the_topic() -> None:
         log_groups={"backup": "/acme/tooling/gitlab"}, thresholds=AlarmThresholds(gitlab_backup_missing_hours=30)
     )
     filters = resources(backed_up, "aws_cloudwatch_log_metric_filter")
-    assert {f["name"] for f in filters.values()} == {"acme-tooling-gitlab-backups", "acme-tooling-gitlab-backup-failures"}
+    assert {f["name"] for f in filters.values()} == {
+        "acme-tooling-gitlab-backups",
+        "acme-tooling-gitlab-backup-failures",
+    }
     finished = by_path(backed_up, "aws_cloudwatch_log_metric_filter", "monitoring/metric-filter-gitlab-backups")
     assert finished["log_group_name"] == "/acme/tooling/gitlab"
     assert finished["pattern"] == '{ $.component = "gitlab-backup" && $.status = "succeeded" }'
