@@ -85,10 +85,11 @@ s3() {  # s3 put|get BUCKET KEY FILE [KMS_KEY_ARN]
 }
 
 now() {
+  local started=$SECONDS archive config
+  # Answering means reconfigure has run, so the backup directory exists.
+  gitlab-healthcheck --fail --max-time 10 >/dev/null 2>&1 || { log failed ready "GitLab is not answering"; return 1; }
   exec 9>"$BACKUP_DIR/.gitlab-backup-s3.lock"
   flock -n 9 || { log failed lock "another backup is running"; return 1; }
-  local started=$SECONDS archive config
-  gitlab-healthcheck --fail --max-time 10 >/dev/null 2>&1 || { log failed ready "GitLab is not answering"; return 1; }
   # CRON=1 keeps the log to errors; the upload is GitLab's own (backup_upload_* in gitlab.rb).
   gitlab-backup create CRON=1 || { log failed archive "gitlab-backup create failed (its output is above)"; return 1; }
   archive=$(cd "$BACKUP_DIR" && ls -1t -- *_gitlab_backup.tar 2>/dev/null | head -n 1)
@@ -151,6 +152,13 @@ case "${1:-}" in
 esac
 """
 )
+
+
+def terraform_literal(text: str) -> str:
+    """``text`` as it must stand in Terraform JSON to arrive unchanged: ``${`` and ``%{``
+    open Terraform's interpolations and directives ("String Templates", Terraform
+    language docs), and the script's shell expansions use ``${``."""
+    return text.replace("${", "$${").replace("%{", "%%{")
 
 
 def start_command(schedule: bool) -> list[str]:
@@ -227,7 +235,7 @@ class GitLabBackup(Construct):
         self.archives = bucket("archives", "backups", props.data_kms_key_arn, props.keep_days)
         self.config = bucket("config", "config-backups", self.config_key.arn, props.config_keep_days)
         self.environment: dict[str, Any] = {
-            SCRIPT_ENV: SCRIPT,
+            SCRIPT_ENV: terraform_literal(SCRIPT),
             "GITLAB_BACKUP_BUCKET": self.archives.name,
             "GITLAB_CONFIG_BACKUP_BUCKET": self.config.name,
             "GITLAB_CONFIG_BACKUP_KMS_KEY_ARN": self.config_key.arn,

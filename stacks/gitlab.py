@@ -296,7 +296,12 @@ def add_gitlab(
             health_check_grace_seconds=(
                 MAINTENANCE_GRACE_SECONDS if gitlab.maintenance else GitLabServiceProps.health_check_grace_seconds
             ),
-            environment=app_backup.environment if app_backup else {},
+            # Maintenance always changes the task definition, so that a new task (the
+            # grace period counts from a task's start) comes with it.
+            environment={
+                **(app_backup.environment if app_backup else {}),
+                **({"GITLAB_MAINTENANCE": "true"} if gitlab.maintenance else {}),
+            },
             command=app_backup.command if app_backup else (),
             task_statements=app_backup.task_statements if app_backup else (),
             dependencies=[load_balancer.https_listener, *([ssh_load_balancer.listener] if ssh_load_balancer else [])],

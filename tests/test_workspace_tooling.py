@@ -565,9 +565,9 @@ def test_alternative_options_plan_offline(synthesis: Synthesis, tmp_path: Path) 
     assert container["image"] == (
         "111111111111.dkr.ecr.ap-northeast-1.amazonaws.com/gitlab-tooling-docker-hub/gitlab/gitlab-ce:18.11.2-ce.0"
     )
-    assert [e["name"] for e in container["environment"]] == ["GITLAB_OMNIBUS_CONFIG"]
+    assert [e["name"] for e in container["environment"]] == ["GITLAB_MAINTENANCE", "GITLAB_OMNIBUS_CONFIG"]
     assert "command" not in container and "entryPoint" not in container  # the image's own CMD
-    config = container["environment"][0]["value"]
+    config = container["environment"][1]["value"]
     assert "backup_upload" not in config
     assert only(alternative, "aws_ecs_service")["health_check_grace_period_seconds"] == 86400
     assert "gitlab_backup_bucket" not in alternative["output"]
@@ -668,6 +668,9 @@ ALARMS = {
     "sidekiq-job-failures": "sidekiq-job-failures",
     # Every object type of the example replicates to the recovery region.
     **{f"s3-replication-{object_type}": "OperationsFailedReplication" for object_type in OBJECT_TYPES},
+    "s3-replication-backups": "OperationsFailedReplication",  # GitLab's own archives
+    "gitlab-backup-failed": "gitlab-backup-failures",
+    "gitlab-backup-missing": "gitlab-backups",
 }
 
 
@@ -885,7 +888,7 @@ def test_object_storage_replicates_to_the_efs_replica_region(stack: dict[str, An
     gitlab = synthesis.environments.tooling.gitlab
     assert gitlab is not None and gitlab.efs.replication_region == "ap-northeast-3"
     configurations = resources(stack, "aws_s3_bucket_replication_configuration")
-    assert len(configurations) == len(gitlab.object_storage.types)
+    assert len(configurations) == len(gitlab.object_storage.types) + 1  # and GitLab's own archives
     for object_type in gitlab.object_storage.types:
         source = by_path(stack, "aws_s3_bucket", f"gitlab-storage/bucket-{object_type}/bucket")
         replica = by_path(stack, "aws_s3_bucket", f"gitlab-storage-replication/replica-{object_type}/bucket")

@@ -27,6 +27,7 @@ from modules.gitlab_backup import (
     GitLabBackup,
     GitLabBackupProps,
     start_command,
+    terraform_literal,
 )
 from modules.naming import Namer
 from tests.support.synth import by_path, ref, synth_stack
@@ -103,7 +104,9 @@ def test_the_container_command_installs_the_helper_and_hands_over_to_omnibus() -
 def test_environment_carries_the_script_and_where_to_put_things(built: tuple[dict[str, Any], GitLabBackup]) -> None:
     _, backup = built
     env = backup.environment
-    assert env[SCRIPT_ENV] == SCRIPT
+    # Terraform reads ${ as its own interpolation: the script's shell expansions are escaped.
+    assert env[SCRIPT_ENV] == terraform_literal(SCRIPT) != SCRIPT
+    assert terraform_literal("a ${b} %{c} $d") == "a $${b} %%{c} $d"
     assert env["GITLAB_BACKUP_DAILY_AT"] == "18:30"
     assert env["GITLAB_BACKUP_REGION"] == "eu-west-1"
     assert set(env) == {
