@@ -104,6 +104,14 @@ UNSUPPORTED: dict[str, Unsupported] = {
     "aws_sesv2_email_identity_mail_from_attributes": Unsupported(
         "moto has no SESv2 PutEmailIdentityMailFromAttributes", "sesv2", "put_email_identity_mail_from_attributes"
     ),
+    # The provider validates a definition while planning (CustomizeDiff since 5.67, "r/aws_sfn_state_machine:
+    # validate step-function definition at plan step", terraform-provider-aws #39229); moto answers the
+    # unknown action with a 500, which the SDK retries for minutes instead of failing.
+    "aws_sfn_state_machine": Unsupported(
+        "moto has no Step Functions ValidateStateMachineDefinition (called at plan)",
+        "stepfunctions",
+        "validate_state_machine_definition",
+    ),
     # moto has these APIs but answers them in a way the provider cannot work with.
     "aws_codebuild_project": Unsupported(
         "moto's CodeBuild CreateProject demands a source location (AWS needs none for NO_SOURCE/CODEPIPELINE)",
@@ -520,6 +528,8 @@ class Rehearsal:
     applied: list[str] = field(default_factory=list)
     excluded: dict[str, str] = field(default_factory=dict)
     steps: list[StepResult] = field(default_factory=list)
+    target_args: list[str] = field(default_factory=list)
+    """``-target`` of every applied resource (none when nothing is left out): apply, plan and destroy."""
     second_plan: list[str] | None = None
     """Second-plan changes that are perpetual diffs ("address: actions attributes"); None when it did not run."""
     drift: list[str] = field(default_factory=list)
@@ -825,7 +835,7 @@ def apply_and_plan(
 ) -> bool:
     """init, apply and the second plan of one workspace (``step(r, name, *args)`` runs one);
     False when a step failed, and the run goes on to the destroys."""
-    target_args = [f"-target={a}" for a in wanted] if r.excluded else []
+    r.target_args = target_args = [f"-target={a}" for a in wanted] if r.excluded else []
     if step(r, "init", "init", "-input=false") != 0:
         return False
     if step(r, "apply", "apply", "-auto-approve", "-input=false", PARALLELISM, *target_args) != 0:
@@ -910,7 +920,10 @@ def rehearse(
             # failed before: moto's state goes with it, but a destroy that fails is a defect too.
             for r in reversed(rehearsals):
                 if any(s.name == "apply" for s in r.steps):
-                    step(r, "destroy", "destroy", "-auto-approve", "-input=false", PARALLELISM)
+                    # Targeted like the apply: the state holds nothing else, and an untargeted
+                    # destroy first plans the left-out resources too (their create calls APIs
+                    # moto lacks: aws_sfn_state_machine's validation hung the tooling destroy).
+                    step(r, "destroy", "destroy", "-auto-approve", "-input=false", PARALLELISM, *r.target_args)
     full = not only and all(any(s.name == "plan" for s in r.steps) or r.skipped for r in rehearsals)
     return rehearsals, stale_drift(rehearsals) if full else []
 
