@@ -6,7 +6,7 @@ Starts ``moto.server`` on 127.0.0.1 (a free port), then for every synthesized
 workspace in deploy order (the manifest's dependencies: bootstrap, tooling,
 targets, hub routing) runs ``terraform init``, ``apply``, a second ``plan
 -detailed-exitcode`` that must report no changes, and finally ``destroy`` in
-reverse order. Every aws provider call goes to the emulator: ``AWS_ENDPOINT_URL``
+reverse order (all three with the same ``-target`` list). Every aws provider call goes to the emulator: ``AWS_ENDPOINT_URL``
 in the environment (honoured by aws provider 5.x for every service), fake keys,
 local state, ``s3_use_path_style``.
 
@@ -26,7 +26,10 @@ workspace: gitlabhq/gitlab is not in the mirror) is reported as not rehearsed.
 Terraform's output is streamed to ``cdktf.out/rehearsal/<workspace>/<step>.log``
 as it runs; the table per workspace (applied, left out and why, second-plan
 changes, time per step) is printed at the end and written to
-``cdktf.out/rehearsal/report.txt``.
+``cdktf.out/rehearsal/report.txt``. A step past its ``STEP_TIMEOUT`` is stopped
+and fails, naming workspace, step and log; after a failed step the workspaces
+applied so far are still destroyed. SIGINT or SIGTERM stops the running
+Terraform and moto, writes the partial report and exits 128 + the signal.
 """
 
 from __future__ import annotations
