@@ -6,9 +6,9 @@ Starts ``moto.server`` on 127.0.0.1 (a free port), then for every synthesized
 workspace in deploy order (the manifest's dependencies: bootstrap, tooling,
 targets, hub routing) runs ``terraform init``, ``apply``, a second ``plan
 -detailed-exitcode`` that must report no changes, and finally ``destroy`` in
-reverse order (all three with the same ``-target`` list). Every aws provider call goes to the emulator: ``AWS_ENDPOINT_URL``
-in the environment (honoured by aws provider 5.x for every service), fake keys,
-local state, ``s3_use_path_style``.
+reverse order (all three with the same ``-target`` list). Every aws provider
+call goes to the emulator: ``AWS_ENDPOINT_URL`` in the environment (honoured by
+aws provider 5.x for every service), fake keys, local state, ``s3_use_path_style``.
 
 Resource types moto does not implement are left out with ``-target`` of
 everything else, from the one list ``UNSUPPORTED`` below; so are the resources
@@ -853,6 +853,18 @@ def apply_and_plan(
     return True
 
 
+def destroy_all(rehearsals: Sequence[Rehearsal], step: Callable[..., int]) -> None:
+    """Destroy every workspace that was applied (even in part), last applied first, whatever
+    failed before or fails meanwhile: moto's state would go with it, but a destroy that
+    fails is a defect too, and each is reported."""
+    for r in reversed(rehearsals):
+        if any(s.name == "apply" for s in r.steps):
+            # Targeted like the apply: the state holds nothing else, and an untargeted destroy
+            # first plans the left-out resources too, whose create may call APIs moto lacks
+            # (aws_sfn_state_machine's definition validation hung the tooling destroy).
+            step(r, "destroy", "destroy", "-auto-approve", "-input=false", PARALLELISM, *r.target_args)
+
+
 def rehearse(
     outdir: Path, only: Sequence[str] = (), keep: bool = False, rehearsals: list[Rehearsal] | None = None
 ) -> tuple[list[Rehearsal], list[str]]:
@@ -919,14 +931,7 @@ def rehearse(
             if not apply_and_plan(r, wanted, step, partial(show_plan, terraform, env, directory)):
                 break
         if not keep:
-            # Every workspace that was applied (even in part), last applied first, whatever
-            # failed before: moto's state goes with it, but a destroy that fails is a defect too.
-            for r in reversed(rehearsals):
-                if any(s.name == "apply" for s in r.steps):
-                    # Targeted like the apply: the state holds nothing else, and an untargeted
-                    # destroy first plans the left-out resources too (their create calls APIs
-                    # moto lacks: aws_sfn_state_machine's validation hung the tooling destroy).
-                    step(r, "destroy", "destroy", "-auto-approve", "-input=false", PARALLELISM, *r.target_args)
+            destroy_all(rehearsals, step)
     full = not only and all(any(s.name == "plan" for s in r.steps) or r.skipped for r in rehearsals)
     return rehearsals, stale_drift(rehearsals) if full else []
 

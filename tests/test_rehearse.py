@@ -28,8 +28,10 @@ from scripts.rehearse import (
     Rehearsal,
     StepResult,
     Unsupported,
+    apply_and_plan,
     classify,
     deploy_order,
+    destroy_all,
     interruptible,
     left_out,
     left_out_override,
@@ -409,3 +411,52 @@ def test_an_interrupted_run_writes_the_partial_report_and_exits_non_zero(
     assert "   interrupted:  SIGTERM during apply" in report
     assert report.count("result:       FAILED") == 2
     assert report.endswith("PARTIAL: interrupted by SIGTERM; later steps and workspaces did not run\n")
+
+
+class _Steps:
+    """Records the steps a rehearsal asks for; ``failing`` names (workspace, step) that fail."""
+
+    def __init__(self, failing: frozenset[tuple[str, str]] = frozenset()) -> None:
+        self.calls: list[tuple[str, str, tuple[str, ...]]] = []
+        self.failing = failing
+
+    def __call__(self, r: Rehearsal, name: str, *args: str) -> int:
+        self.calls.append((r.workspace, name, args))
+        code = 1 if (r.workspace, name) in self.failing else (2 if name == "plan" else 0)
+        r.steps.append(StepResult(name, code, 1, Path(f"{name}.log")))
+        return code
+
+
+def test_apply_plan_and_destroy_share_the_target_list() -> None:
+    r = Rehearsal("tooling", excluded={"aws_sfn_state_machine.m": "moto has no ..."})
+    steps = _Steps()
+    plan = {"resource_changes": [_update("aws_route53_zone.z", {"vpc": []}, {"vpc": [{"vpc_id": "v"}]})]}
+    assert apply_and_plan(r, ["aws_vpc.v", "aws_subnet.s"], steps, lambda: plan)
+    destroy_all([r], steps)
+    targets_given = ("-target=aws_vpc.v", "-target=aws_subnet.s")
+    assert [(name, args[-2:]) for _, name, args in steps.calls] == [
+        ("init", ("init", "-input=false")),
+        ("apply", targets_given),
+        ("plan", targets_given),
+        ("destroy", targets_given),
+    ]
+    assert r.applied == ["aws_vpc.v", "aws_subnet.s"] and r.second_plan == [] and len(r.drift) == 1
+    assert r.ok
+    # Nothing left out: no -target at all.
+    whole = Rehearsal("bootstrap")
+    steps = _Steps()
+    assert apply_and_plan(whole, ["aws_s3_bucket.b"], steps, lambda: {})
+    assert steps.calls[1] == ("bootstrap", "apply", ("apply", "-auto-approve", "-input=false", "-parallelism=16"))
+
+
+def test_every_applied_workspace_is_destroyed_in_reverse_order_after_a_failure() -> None:
+    steps = _Steps(failing=frozenset({("staging", "apply"), ("tooling", "destroy")}))
+    rehearsals = [Rehearsal(w) for w in ("bootstrap", "tooling", "staging", "production")]
+    assert apply_and_plan(rehearsals[0], ["a.b"], steps, lambda: {})
+    assert apply_and_plan(rehearsals[1], ["a.b"], steps, lambda: {})
+    assert not apply_and_plan(rehearsals[2], ["a.b"], steps, lambda: {})  # the run stops here
+    destroy_all(rehearsals, steps)
+    # staging's apply failed part-way: it is destroyed too; production never ran; tooling's
+    # failed destroy does not keep bootstrap's from running.
+    assert [w for w, name, _ in steps.calls if name == "destroy"] == ["staging", "tooling", "bootstrap"]
+    assert [r.ok for r in rehearsals] == [True, False, False, False]
