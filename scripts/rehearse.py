@@ -150,6 +150,21 @@ UNSUPPORTED: dict[str, Unsupported] = {
     ),
 }
 
+# Types moto can create but not delete (it lacks the delete call), each a part of a parent that
+# the destroy deletes, which takes the part with it in AWS too. Before the destroy they are
+# removed from the state (`terraform state rm`: the "forget" step) and from its -target list,
+# so that the destroy neither waits on the missing call nor leaves the parent behind. Checked
+# like UNSUPPORTED (probe_undeletable): once moto has the call, the run fails until the entry goes.
+UNDELETABLE: dict[str, Unsupported] = {
+    # The policy lives at DELETE /2015-02-01/file-systems/{FileSystemId}/policy ("DeleteFileSystemPolicy",
+    # EFS API reference): a sub-resource of the file system, gone with it.
+    "aws_efs_file_system_policy": Unsupported(
+        "moto has no EFS DeleteFileSystemPolicy (the policy goes with its file system)",
+        "efs",
+        "delete_file_system_policy",
+    ),
+}
+
 # Arguments that name an existing AWS object by ID (a "use existing" choice in environments/):
 # the emulator cannot create an object with a chosen ID, so resources with a literal value
 # there are left out, and what depends on them.
@@ -192,7 +207,7 @@ EMULATOR_DRIFT: dict[str, tuple[frozenset[str], str]] = {
 
 # The tooling account: requests land there (moto's default would be 123456789012).
 MOTO_ACCOUNT = "111111111111"
-STEP_TIMEOUT = {"init": 300, "apply": 1500, "plan": 600, "destroy": 1200}
+STEP_TIMEOUT = {"init": 300, "apply": 1500, "plan": 600, "forget": 120, "destroy": 1200}
 TIMED_OUT = 124  # a step's return code when it was stopped at its timeout (as timeout(1))
 PARALLELISM = "-parallelism=16"  # moto answers quickly; most of the time is the provider's waits
 REHEARSAL_DIR = "rehearsal"
@@ -363,6 +378,22 @@ def probe_unsupported(
     problems += [
         f"{rtype}: no workspace synthesizes it any more; remove it from UNSUPPORTED in scripts/rehearse.py"
         for rtype in stale_entries(stacks, unsupported)
+    ]
+    return problems
+
+
+def probe_undeletable(
+    stacks: Mapping[str, Mapping[str, object]], undeletable: Mapping[str, Unsupported] = UNDELETABLE
+) -> list[str]:
+    """Problems with UNDELETABLE: types whose delete call moto now has, types no longer synthesized."""
+    problems = [
+        f"{rtype}: moto now implements {entry.operation}; remove it from UNDELETABLE in scripts/rehearse.py"
+        for rtype, entry in undeletable.items()
+        if moto_implements(entry)
+    ]
+    problems += [
+        f"{rtype}: no workspace synthesizes it any more; remove it from UNDELETABLE in scripts/rehearse.py"
+        for rtype in stale_entries(stacks, undeletable)
     ]
     return problems
 
@@ -853,16 +884,36 @@ def apply_and_plan(
     return True
 
 
-def destroy_all(rehearsals: Sequence[Rehearsal], step: Callable[..., int]) -> None:
+def managed_in_state(state: Path) -> set[str]:
+    """The managed resources (``type.name``) a local state file holds; none when it is missing."""
+    if not state.is_file():
+        return set()
+    body = json.loads(state.read_text(encoding="utf-8"))
+    return {f"{r['type']}.{r['name']}" for r in body.get("resources", []) if r.get("mode") == "managed"}
+
+
+def destroy_all(
+    rehearsals: Sequence[Rehearsal],
+    step: Callable[..., int],
+    in_state: Callable[[Rehearsal], set[str]],
+    undeletable: Mapping[str, Unsupported] = UNDELETABLE,
+) -> None:
     """Destroy every workspace that was applied (even in part), last applied first, whatever
     failed before or fails meanwhile: moto's state would go with it, but a destroy that
-    fails is a defect too, and each is reported."""
+    fails is a defect too, and each is reported. Resources of an UNDELETABLE type that the
+    state holds (``in_state``) are forgotten first (``terraform state rm``)."""
     for r in reversed(rehearsals):
-        if any(s.name == "apply" for s in r.steps):
-            # Targeted like the apply: the state holds nothing else, and an untargeted destroy
-            # first plans the left-out resources too, whose create may call APIs moto lacks
-            # (aws_sfn_state_machine's definition validation hung the tooling destroy).
-            step(r, "destroy", "destroy", "-auto-approve", "-input=false", PARALLELISM, *r.target_args)
+        if not any(s.name == "apply" for s in r.steps):
+            continue
+        forget = sorted(a for a in in_state(r) if a.split(".")[0] in undeletable)
+        if forget and step(r, "forget", "state", "rm", *forget) != 0:
+            continue  # the destroy would wait on moto's missing call
+        # Targeted like the apply: the state holds nothing else, and an untargeted destroy
+        # first plans the left-out resources too, whose create may call APIs moto lacks
+        # (aws_sfn_state_machine's definition validation hung the tooling destroy).
+        gone = {f"-target={a}" for a in forget}
+        targets = [t for t in r.target_args if t not in gone]
+        step(r, "destroy", "destroy", "-auto-approve", "-input=false", PARALLELISM, *targets)
 
 
 def rehearse(
@@ -877,7 +928,7 @@ def rehearse(
         name: json.loads((outdir / body["synthesizedStackPath"]).read_text(encoding="utf-8"))
         for name, body in manifest["stacks"].items()
     }
-    problems = probe_unsupported(stacks)
+    problems = probe_unsupported(stacks) + probe_undeletable(stacks)
     if problems:
         return rehearsals, problems
     order = [w for w in deploy_order(manifest) if not only or w in only]
@@ -931,7 +982,7 @@ def rehearse(
             if not apply_and_plan(r, wanted, step, partial(show_plan, terraform, env, directory)):
                 break
         if not keep:
-            destroy_all(rehearsals, step)
+            destroy_all(rehearsals, step, lambda r: managed_in_state(directories[r.workspace] / "terraform.tfstate"))
     full = not only and all(any(s.name == "plan" for s in r.steps) or r.skipped for r in rehearsals)
     return rehearsals, stale_drift(rehearsals) if full else []
 

@@ -23,6 +23,7 @@ from scripts.rehearse import (
     EMULATOR_DRIFT,
     REMOTE_STATE_OVERRIDE_FILE,
     TIMED_OUT,
+    UNDELETABLE,
     UNSUPPORTED,
     Interrupted,
     Rehearsal,
@@ -35,8 +36,10 @@ from scripts.rehearse import (
     interruptible,
     left_out,
     left_out_override,
+    managed_in_state,
     moto_implements,
     prepare,
+    probe_undeletable,
     probe_unsupported,
     protection_override,
     render,
@@ -432,7 +435,7 @@ def test_apply_plan_and_destroy_share_the_target_list() -> None:
     steps = _Steps()
     plan = {"resource_changes": [_update("aws_route53_zone.z", {"vpc": []}, {"vpc": [{"vpc_id": "v"}]})]}
     assert apply_and_plan(r, ["aws_vpc.v", "aws_subnet.s"], steps, lambda: plan)
-    destroy_all([r], steps)
+    destroy_all([r], steps, lambda r: {"aws_vpc.v", "aws_subnet.s"})
     targets_given = ("-target=aws_vpc.v", "-target=aws_subnet.s")
     assert [(name, args[-2:]) for _, name, args in steps.calls] == [
         ("init", ("init", "-input=false")),
@@ -455,8 +458,49 @@ def test_every_applied_workspace_is_destroyed_in_reverse_order_after_a_failure()
     assert apply_and_plan(rehearsals[0], ["a.b"], steps, lambda: {})
     assert apply_and_plan(rehearsals[1], ["a.b"], steps, lambda: {})
     assert not apply_and_plan(rehearsals[2], ["a.b"], steps, lambda: {})  # the run stops here
-    destroy_all(rehearsals, steps)
+    destroy_all(rehearsals, steps, lambda r: {"a.b"})
     # staging's apply failed part-way: it is destroyed too; production never ran; tooling's
     # failed destroy does not keep bootstrap's from running.
     assert [w for w, name, _ in steps.calls if name == "destroy"] == ["staging", "tooling", "bootstrap"]
     assert [r.ok for r in rehearsals] == [True, False, False, False]
+
+
+def test_a_part_moto_cannot_delete_is_forgotten_before_the_destroy(tmp_path: Path) -> None:
+    policy, fs = "aws_efs_file_system_policy.p", "aws_efs_file_system.f"
+    state = tmp_path / "terraform.tfstate"
+    resources = [
+        {"mode": "managed", "type": "aws_efs_file_system_policy", "name": "p"},
+        {"mode": "managed", "type": "aws_efs_file_system", "name": "f"},
+        {"mode": "data", "type": "aws_iam_policy_document", "name": "d"},
+    ]
+    state.write_text(json.dumps({"resources": resources}), encoding="utf-8")
+    assert managed_in_state(state) == {policy, fs}
+    assert managed_in_state(tmp_path / "missing.tfstate") == set()
+    r = Rehearsal("tooling", excluded={"aws_sfn_state_machine.m": "moto has no ..."}, target_args=[])
+    steps = _Steps()
+    assert apply_and_plan(r, [fs, policy], steps, lambda: {})
+    destroy_all([r], steps, lambda r: managed_in_state(state))
+    assert steps.calls[-2:] == [
+        ("tooling", "forget", ("state", "rm", policy)),
+        ("tooling", "destroy", ("destroy", "-auto-approve", "-input=false", "-parallelism=16", f"-target={fs}")),
+    ]
+    assert r.ok
+    # A failed forget skips that destroy (it would wait on the missing call) and fails the workspace.
+    r = Rehearsal("tooling")
+    steps = _Steps(failing=frozenset({("tooling", "forget")}))
+    assert apply_and_plan(r, [fs, policy], steps, lambda: {})
+    destroy_all([r], steps, lambda r: managed_in_state(state))
+    assert [name for _, name, _ in steps.calls][-1] == "forget" and not r.ok
+
+
+def test_undeletable_types_are_checked_like_unsupported_ones() -> None:
+    assert [rtype for rtype, entry in UNDELETABLE.items() if moto_implements(entry)] == []
+    assert probe_undeletable({"w": {"resource": {key: {} for key in UNDELETABLE}}}) == []
+    deletable = {"aws_vpc": Unsupported("pretend", "ec2", "delete_vpc")}
+    assert probe_undeletable({"w": {"resource": {"aws_vpc": {}}}}, deletable) == [
+        "aws_vpc: moto now implements delete_vpc; remove it from UNDELETABLE in scripts/rehearse.py"
+    ]
+    assert probe_undeletable({"w": {"resource": {}}}, UNDELETABLE) == [
+        "aws_efs_file_system_policy: no workspace synthesizes it any more; remove it from UNDELETABLE in "
+        "scripts/rehearse.py"
+    ]
