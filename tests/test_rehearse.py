@@ -1,6 +1,8 @@
-"""The pure parts of the rehearsal (scripts/rehearse.py): which resources are left out and why,
-the probe that keeps the list of unsupported types honest, the table. The rehearsal itself
-(`make rehearse`) applies against moto and is run by CI after the suite."""
+"""The parts of the rehearsal (scripts/rehearse.py) that need no moto: which resources are left
+out and why, the probes that keep its lists honest, the remote-state override, the order and
+targets of the steps (a recording stand-in), the step timeout and the signal handling (a shell
+script standing in for terraform), the table. The rehearsal itself (`make rehearse`) applies
+against moto and is run by CI after the suite."""
 
 from __future__ import annotations
 
