@@ -6,9 +6,9 @@ Starts ``moto.server`` on 127.0.0.1 (a free port), then for every synthesized
 workspace in deploy order (the manifest's dependencies: bootstrap, tooling,
 targets, hub routing) runs ``terraform init``, ``apply``, a second ``plan
 -detailed-exitcode`` that must report no changes, and finally ``destroy`` in
-reverse order. Every aws provider call goes to the emulator: ``AWS_ENDPOINT_URL``
-in the environment (honoured by aws provider 5.x for every service), fake keys,
-local state, ``s3_use_path_style``.
+reverse order (all three with the same ``-target`` list). Every aws provider
+call goes to the emulator: ``AWS_ENDPOINT_URL`` in the environment (honoured by
+aws provider 5.x for every service), fake keys, local state, ``s3_use_path_style``.
 
 Resource types moto does not implement are left out with ``-target`` of
 everything else, from the one list ``UNSUPPORTED`` below; so are the resources
@@ -26,7 +26,10 @@ workspace: gitlabhq/gitlab is not in the mirror) is reported as not rehearsed.
 Terraform's output is streamed to ``cdktf.out/rehearsal/<workspace>/<step>.log``
 as it runs; the table per workspace (applied, left out and why, second-plan
 changes, time per step) is printed at the end and written to
-``cdktf.out/rehearsal/report.txt``.
+``cdktf.out/rehearsal/report.txt``. A step past its ``STEP_TIMEOUT`` is stopped
+and fails, naming workspace, step and log; after a failed step the workspaces
+applied so far are still destroyed. SIGINT or SIGTERM stops the running
+Terraform and moto, writes the partial report and exits 128 + the signal.
 """
 
 from __future__ import annotations
@@ -42,8 +45,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +107,14 @@ UNSUPPORTED: dict[str, Unsupported] = {
     "aws_sesv2_email_identity_mail_from_attributes": Unsupported(
         "moto has no SESv2 PutEmailIdentityMailFromAttributes", "sesv2", "put_email_identity_mail_from_attributes"
     ),
+    # The provider validates a definition while planning (CustomizeDiff since 5.67, "r/aws_sfn_state_machine:
+    # validate step-function definition at plan step", terraform-provider-aws #39229); moto answers the
+    # unknown action with a 500, which the SDK retries for minutes instead of failing.
+    "aws_sfn_state_machine": Unsupported(
+        "moto has no Step Functions ValidateStateMachineDefinition (called at plan)",
+        "stepfunctions",
+        "validate_state_machine_definition",
+    ),
     # moto has these APIs but answers them in a way the provider cannot work with.
     "aws_codebuild_project": Unsupported(
         "moto's CodeBuild CreateProject demands a source location (AWS needs none for NO_SOURCE/CODEPIPELINE)",
@@ -135,6 +147,21 @@ UNSUPPORTED: dict[str, Unsupported] = {
         "sesv2",
         "create_email_identity",
         defect="ses_dkim_tokens",
+    ),
+}
+
+# Types moto can create but not delete (it lacks the delete call), each a part of a parent that
+# the destroy deletes, which takes the part with it in AWS too. Before the destroy they are
+# removed from the state (`terraform state rm`: the "forget" step) and from its -target list,
+# so that the destroy neither waits on the missing call nor leaves the parent behind. Checked
+# like UNSUPPORTED (probe_undeletable): once moto has the call, the run fails until the entry goes.
+UNDELETABLE: dict[str, Unsupported] = {
+    # The policy lives at DELETE /2015-02-01/file-systems/{FileSystemId}/policy ("DeleteFileSystemPolicy",
+    # EFS API reference): a sub-resource of the file system, gone with it.
+    "aws_efs_file_system_policy": Unsupported(
+        "moto has no EFS DeleteFileSystemPolicy (the policy goes with its file system)",
+        "efs",
+        "delete_file_system_policy",
     ),
 }
 
@@ -180,7 +207,8 @@ EMULATOR_DRIFT: dict[str, tuple[frozenset[str], str]] = {
 
 # The tooling account: requests land there (moto's default would be 123456789012).
 MOTO_ACCOUNT = "111111111111"
-STEP_TIMEOUT = {"init": 300, "apply": 1500, "plan": 600, "destroy": 1200}
+STEP_TIMEOUT = {"init": 300, "apply": 1500, "plan": 600, "forget": 120, "destroy": 1200}
+TIMED_OUT = 124  # a step's return code when it was stopped at its timeout (as timeout(1))
 PARALLELISM = "-parallelism=16"  # moto answers quickly; most of the time is the provider's waits
 REHEARSAL_DIR = "rehearsal"
 REMOTE_STATE_OVERRIDE_FILE = "rehearsal_remote_state_override.tf.json"
@@ -354,6 +382,22 @@ def probe_unsupported(
     return problems
 
 
+def probe_undeletable(
+    stacks: Mapping[str, Mapping[str, object]], undeletable: Mapping[str, Unsupported] = UNDELETABLE
+) -> list[str]:
+    """Problems with UNDELETABLE: types whose delete call moto now has, types no longer synthesized."""
+    problems = [
+        f"{rtype}: moto now implements {entry.operation}; remove it from UNDELETABLE in scripts/rehearse.py"
+        for rtype, entry in undeletable.items()
+        if moto_implements(entry)
+    ]
+    problems += [
+        f"{rtype}: no workspace synthesizes it any more; remove it from UNDELETABLE in scripts/rehearse.py"
+        for rtype in stale_entries(stacks, undeletable)
+    ]
+    return problems
+
+
 # A probe returns True while moto still shows the defect. Each runs against the rehearsal's
 # server in a region no workspace uses, before any workspace is applied.
 PROBE_REGION = "eu-west-3"
@@ -506,6 +550,8 @@ class StepResult:
     returncode: int
     seconds: float
     log: Path
+    error: str | None = None
+    """Why the step failed when Terraform's exit code does not say (a timeout)."""
 
 
 @dataclass
@@ -516,21 +562,36 @@ class Rehearsal:
     applied: list[str] = field(default_factory=list)
     excluded: dict[str, str] = field(default_factory=dict)
     steps: list[StepResult] = field(default_factory=list)
+    target_args: list[str] = field(default_factory=list)
+    """``-target`` of every applied resource (none when nothing is left out): apply, plan and destroy."""
     second_plan: list[str] | None = None
+    """Second-plan changes that are perpetual diffs ("address: actions attributes"); None when it did not run."""
     drift: list[str] = field(default_factory=list)
     """Second-plan changes that are emulator drift (EMULATOR_DRIFT), not defects."""
-    """Addresses with their actions the second plan would change; None when it did not run."""
     not_rehearsed: str | None = None
+    """Why the workspace could not be rehearsed at all (its provider is not available)."""
+    nothing_to_apply: bool = False
+    """Every resource of the workspace is left out: nothing applied, planned or destroyed."""
+    kept: bool = False
+    """--keep: no destroy was asked for."""
+    interrupted: str | None = None
+    """The signal and the step it stopped."""
+
+    @property
+    def skipped(self) -> bool:
+        return self.not_rehearsed is not None or self.nothing_to_apply
 
     @property
     def ok(self) -> bool:
-        if self.not_rehearsed is not None:
+        if self.interrupted is not None:
+            return False
+        if self.skipped:
             return True
         return (
             bool(self.steps)
             and all(s.returncode == 0 or (s.name == "plan" and s.returncode == 2) for s in self.steps)
             and self.second_plan == []
-            and any(s.name == "destroy" for s in self.steps)
+            and (self.kept or any(s.name == "destroy" for s in self.steps))
         )
 
 
@@ -543,17 +604,26 @@ def render(rehearsals: Sequence[Rehearsal]) -> str:
             lines.append(f"   not rehearsed: {r.not_rehearsed}")
             lines.extend(f"     {address:<72} {why}" for address, why in sorted(r.excluded.items()))
             continue
-        times = "  ".join(
-            f"{s.name} {s.seconds:.0f}s{'' if s.returncode in (0, 2) else f' FAILED({s.returncode})'}" for s in r.steps
-        )
-        lines.append(f"   steps:        {times}")
+        if r.nothing_to_apply:
+            lines.append("   steps:        none (every resource is left out)")
+        else:
+            times = "  ".join(
+                f"{s.name} {s.seconds:.0f}s{'' if s.returncode in (0, 2) else f' FAILED({s.returncode})'}"
+                for s in r.steps
+            )
+            lines.append(f"   steps:        {times}")
+        if r.interrupted:
+            lines.append(f"   interrupted:  {r.interrupted}")
+        lines.extend(f"   error:        {s.error}" for s in r.steps if s.error)
         lines.append(f"   applied:      {len(r.applied)} resources")
         managed = {a: why for a, why in r.excluded.items() if not a.startswith(("data.", "local.", "output."))}
         others = {a: why for a, why in r.excluded.items() if a not in managed}
         lines.append(f"   left out:     {len(managed)} resources, {len(others)} outputs/locals/data")
         for address, why in sorted(r.excluded.items()):
             lines.append(f"     {address:<72} {why}")
-        if r.second_plan is None:
+        if r.nothing_to_apply:
+            lines.append("   second plan:  not run (nothing applied)")
+        elif r.second_plan is None:
             lines.append("   second plan:  not run")
         elif not r.second_plan:
             lines.append("   second plan:  no changes" + (f" but {len(r.drift)} of emulator drift" if r.drift else ""))
@@ -561,6 +631,8 @@ def render(rehearsals: Sequence[Rehearsal]) -> str:
             lines.append(f"   second plan:  {len(r.second_plan)} changes (a perpetual diff: a defect)")
             lines.extend(f"     {change}" for change in r.second_plan)
         lines.extend(f"     drift: {line}" for line in r.drift)
+        if r.kept and not r.nothing_to_apply:
+            lines.append("   destroy:      not run (--keep)")
         lines.append(f"   result:       {'ok' if r.ok else 'FAILED'}")
     return "\n".join(lines) + "\n"
 
@@ -583,10 +655,62 @@ def moto(log: Path, timeout: float = 30) -> Iterator[str]:
         yield url
 
 
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived: the running step was stopped, the run is to end."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``Interrupted`` in the main thread for the duration, so that
+    the ``finally`` clauses stop the running Terraform (run_step) and moto (moto_server), and
+    main writes the partial report; the previous handlers come back afterwards."""
+    previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def stop_child(process: subprocess.Popen[bytes], grace: float = 60) -> None:
+    """Stop a Terraform child and its provider plugins (one process group, start_new_session):
+    SIGINT first, which Terraform turns into a graceful stop that still writes the state of
+    what it finished, then SIGKILL after ``grace`` seconds. A signal arriving meanwhile must
+    not leave the group running, so the wait is retried until the group is killed."""
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while True:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            return
+        except subprocess.TimeoutExpired:
+            break
+        except Interrupted:
+            break  # a second Ctrl-C: no more grace
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def run_step(terraform: Terraform, env: Mapping[str, str], directory: Path, name: str, *args: str) -> StepResult:
-    """One Terraform command, its output streamed to ``<directory>/<name>.log``."""
+    """One Terraform command, its output streamed to ``<directory>/<name>.log``; stopped
+    after ``STEP_TIMEOUT[name]`` seconds (the step fails, saying so) or when the run is
+    interrupted (``Interrupted`` propagates after the child is stopped)."""
     log = directory / f"{name}.log"
     started = time.monotonic()
+    timeout = STEP_TIMEOUT[name]
+    error: str | None = None
     with log.open("w", encoding="utf-8") as output:
         process = subprocess.Popen(
             [terraform.binary, *args, "-no-color"],
@@ -597,18 +721,24 @@ def run_step(terraform: Terraform, env: Mapping[str, str], directory: Path, name
             start_new_session=True,
         )
         try:
-            returncode = process.wait(timeout=STEP_TIMEOUT[name])
+            returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            output.write(f"\nrehearsal: timed out after {STEP_TIMEOUT[name]}s\n")
-            returncode = 124
-    result = StepResult(name, returncode, time.monotonic() - started, log)
+            stop_child(process)
+            error = f"{directory.name} {name} timed out after {timeout}s and was stopped; see {log}"
+            returncode = TIMED_OUT
+        except Interrupted as interrupted:
+            stop_child(process)
+            output.flush()
+            output.write(f"\nrehearsal: interrupted ({interrupted}); terraform stopped\n")
+            print(f"  {directory.name:<22} {name:<8} interrupted ({interrupted}); see {log}", flush=True)
+            raise
+        if error is not None:
+            output.flush()
+            output.write(f"\nrehearsal: {error}\n")
+    result = StepResult(name, returncode, time.monotonic() - started, log, error)
     print(f"  {directory.name:<22} {name:<8} rc={returncode} {result.seconds:.0f}s  {log}", flush=True)
+    if error is not None:
+        print(f"rehearsal: error: {error}", file=sys.stderr, flush=True)
     return result
 
 
@@ -734,33 +864,99 @@ def prepare(
     return directory
 
 
-def rehearse(outdir: Path, only: Sequence[str] = (), keep: bool = False) -> tuple[list[Rehearsal], list[str]]:
+def apply_and_plan(
+    r: Rehearsal, wanted: Sequence[str], step: Callable[..., int], show: Callable[[], Mapping[str, Any]]
+) -> bool:
+    """init, apply and the second plan of one workspace (``step(r, name, *args)`` runs one);
+    False when a step failed, and the run goes on to the destroys."""
+    r.target_args = target_args = [f"-target={a}" for a in wanted] if r.excluded else []
+    if step(r, "init", "init", "-input=false") != 0:
+        return False
+    if step(r, "apply", "apply", "-auto-approve", "-input=false", PARALLELISM, *target_args) != 0:
+        return False
+    r.applied = list(wanted)
+    second = step(
+        r, "plan", "plan", "-detailed-exitcode", "-input=false", PARALLELISM, "-out=second.tfplan", *target_args
+    )
+    if second not in (0, 2):
+        return False
+    r.second_plan, r.drift = classify(show()) if second == 2 else ([], [])
+    return True
+
+
+def managed_in_state(state: Path) -> set[str]:
+    """The managed resources (``type.name``) a local state file holds; none when it is missing."""
+    if not state.is_file():
+        return set()
+    body = json.loads(state.read_text(encoding="utf-8"))
+    return {f"{r['type']}.{r['name']}" for r in body.get("resources", []) if r.get("mode") == "managed"}
+
+
+def destroy_all(
+    rehearsals: Sequence[Rehearsal],
+    step: Callable[..., int],
+    in_state: Callable[[Rehearsal], set[str]],
+    undeletable: Mapping[str, Unsupported] = UNDELETABLE,
+) -> None:
+    """Destroy every workspace that was applied (even in part), last applied first, whatever
+    failed before or fails meanwhile: moto's state would go with it, but a destroy that
+    fails is a defect too, and each is reported. Resources of an UNDELETABLE type that the
+    state holds (``in_state``) are forgotten first (``terraform state rm``)."""
+    for r in reversed(rehearsals):
+        if not any(s.name == "apply" for s in r.steps):
+            continue
+        forget = sorted(a for a in in_state(r) if a.split(".")[0] in undeletable)
+        if forget and step(r, "forget", "state", "rm", *forget) != 0:
+            continue  # the destroy would wait on moto's missing call
+        # Targeted like the apply: the state holds nothing else, and an untargeted destroy
+        # first plans the left-out resources too, whose create may call APIs moto lacks
+        # (aws_sfn_state_machine's definition validation hung the tooling destroy).
+        gone = {f"-target={a}" for a in forget}
+        targets = [t for t in r.target_args if t not in gone]
+        step(r, "destroy", "destroy", "-auto-approve", "-input=false", PARALLELISM, *targets)
+
+
+def rehearse(
+    outdir: Path, only: Sequence[str] = (), keep: bool = False, rehearsals: list[Rehearsal] | None = None
+) -> tuple[list[Rehearsal], list[str]]:
+    """Rehearse ``only`` (default: every workspace); each workspace's record is appended to
+    ``rehearsals`` as soon as it starts, so that an interrupted run still has it."""
+    rehearsals = [] if rehearsals is None else rehearsals
     outdir = outdir.resolve()  # Terraform runs in each workspace's directory
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
     stacks = {
         name: json.loads((outdir / body["synthesizedStackPath"]).read_text(encoding="utf-8"))
         for name, body in manifest["stacks"].items()
     }
-    problems = probe_unsupported(stacks)
+    problems = probe_unsupported(stacks) + probe_undeletable(stacks)
     if problems:
-        return [], problems
+        return rehearsals, problems
     order = [w for w in deploy_order(manifest) if not only or w in only]
     workdir = outdir / REHEARSAL_DIR
     workdir.mkdir(parents=True, exist_ok=True)
     terraform = Terraform(workdir / ".config")
-    rehearsals: list[Rehearsal] = []
     excluded: dict[str, dict[str, str]] = {}
     states: dict[str, Path] = {}
     directories: dict[str, Path] = {}
+
+    def step(r: Rehearsal, name: str, *args: str) -> int:
+        try:
+            result = run_step(terraform, env, directories[r.workspace], name, *args)
+        except Interrupted as interrupted:
+            r.interrupted = f"{interrupted} during {name}"
+            raise
+        r.steps.append(result)
+        return result.returncode
+
     with moto(workdir / "moto.log") as url:
         env = {**terraform.env, "AWS_ENDPOINT_URL": url}
         print(f"rehearsal: moto on {url}; logs in {workdir}/", flush=True)
         problems = probe_defects(url)
         if problems:
-            return [], problems
+            return rehearsals, problems
         for workspace in order:
             stack = stacks[workspace]
-            r = Rehearsal(workspace)
+            r = Rehearsal(workspace, kept=keep)
             rehearsals.append(r)
             missing = unavailable_providers(stack, terraform.mirror)
             if missing:
@@ -780,63 +976,14 @@ def rehearse(outdir: Path, only: Sequence[str] = (), keep: bool = False) -> tupl
             )
             states[workspace] = directory / "terraform.tfstate"
             if not wanted:
-                r.not_rehearsed = "every resource is left out (see below)"
+                # Nothing to apply, plan or destroy; the table lists every resource with its reason.
+                r.nothing_to_apply = True
                 continue
-            target_args = [f"-target={a}" for a in wanted] if r.excluded else []
-            r.steps.append(run_step(terraform, env, directory, "init", "init", "-input=false"))
-            if r.steps[-1].returncode != 0:
+            if not apply_and_plan(r, wanted, step, partial(show_plan, terraform, env, directory)):
                 break
-            r.steps.append(
-                run_step(
-                    terraform,
-                    env,
-                    directory,
-                    "apply",
-                    "apply",
-                    "-auto-approve",
-                    "-input=false",
-                    PARALLELISM,
-                    *target_args,
-                )
-            )
-            if r.steps[-1].returncode != 0:
-                break
-            r.applied = wanted
-            r.steps.append(
-                run_step(
-                    terraform,
-                    env,
-                    directory,
-                    "plan",
-                    "plan",
-                    "-detailed-exitcode",
-                    "-input=false",
-                    PARALLELISM,
-                    "-out=second.tfplan",
-                    *target_args,
-                )
-            )
-            if r.steps[-1].returncode not in (0, 2):
-                break
-            r.second_plan, r.drift = (
-                classify(show_plan(terraform, env, directory)) if r.steps[-1].returncode == 2 else ([], [])
-            )
         if not keep:
-            for r in reversed(rehearsals):
-                if r.workspace in directories and any(s.name == "apply" for s in r.steps):
-                    r.steps.append(
-                        run_step(
-                            terraform,
-                            env,
-                            directories[r.workspace],
-                            "destroy",
-                            "destroy",
-                            "-auto-approve",
-                            "-input=false",
-                            PARALLELISM,
-                        )
-                    )
-    full = not only and all(any(s.name == "plan" for s in r.steps) or r.not_rehearsed for r in rehearsals)
+            destroy_all(rehearsals, step, lambda r: managed_in_state(directories[r.workspace] / "terraform.tfstate"))
+    full = not only and all(any(s.name == "plan" for s in r.steps) or r.skipped for r in rehearsals)
     return rehearsals, stale_drift(rehearsals) if full else []
 
 
@@ -844,25 +991,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--outdir", type=Path, default=Path("cdktf.out"), help="the synthesis (make synth)")
     parser.add_argument("--keep", action="store_true", help="do not destroy (moto's state is lost anyway)")
-    parser.add_argument("workspaces", nargs="*", help="only these workspaces, with their producers rehearsed first")
+    parser.add_argument("workspaces", nargs="*", help="only these workspaces (and what they read must be among them)")
     args = parser.parse_args(argv)
     if not (args.outdir / "manifest.json").is_file():
         print(f"{args.outdir}/manifest.json is missing: run `make synth` first", file=sys.stderr)
         return 2
     started = time.monotonic()
+    rehearsals: list[Rehearsal] = []
+    problems: list[str] = []
+    interrupted: Interrupted | None = None
     try:
-        rehearsals, problems = rehearse(args.outdir, args.workspaces, args.keep)
+        with interruptible():
+            _, problems = rehearse(args.outdir, args.workspaces, args.keep, rehearsals)
+    except Interrupted as signalled:
+        interrupted = signalled
     except (TerraformMissing, ValueError, RuntimeError, TimeoutError) as error:
         print(f"rehearsal: error: {error}", file=sys.stderr)
         return 2
     if rehearsals:
-        table = render(rehearsals) + f"total {time.monotonic() - started:.0f}s\n"
-        (args.outdir / REHEARSAL_DIR / "report.txt").write_text(table, encoding="utf-8")
+        table = report(args.outdir / REHEARSAL_DIR / "report.txt", rehearsals, time.monotonic() - started, interrupted)
         print(table, end="")
+    if interrupted is not None:
+        print(f"rehearsal: interrupted by {interrupted}; terraform and moto stopped (report above)", file=sys.stderr)
+        return 128 + interrupted.signum
     if problems:
         print("rehearsal: a list in scripts/rehearse.py is out of date:", *problems, sep="\n  ", file=sys.stderr)
         return 1
     return 0 if rehearsals and all(r.ok for r in rehearsals) else 1
+
+
+def report(path: Path, rehearsals: Sequence[Rehearsal], seconds: float, interrupted: Interrupted | None = None) -> str:
+    """The table with the total time, written to ``path`` too; marked partial when interrupted."""
+    table = render(rehearsals) + f"total {seconds:.0f}s\n"
+    if interrupted is not None:
+        table += f"PARTIAL: interrupted by {interrupted}; later steps and workspaces did not run\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(table, encoding="utf-8")
+    return table
 
 
 if __name__ == "__main__":

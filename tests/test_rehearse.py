@@ -1,26 +1,51 @@
-"""The pure parts of the rehearsal (scripts/rehearse.py): which resources are left out and why,
-the probe that keeps the list of unsupported types honest, the table. The rehearsal itself
-(`make rehearse`) applies against moto and is run by CI after the suite."""
+"""The parts of the rehearsal (scripts/rehearse.py) that need no moto: which resources are left
+out and why, the probes that keep its lists honest, the remote-state override, the order and
+targets of the steps (a recording stand-in), the step timeout and the signal handling (a shell
+script standing in for terraform), the table. The rehearsal itself (`make rehearse`) applies
+against moto and is run by CI after the suite."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
+
+import scripts.rehearse as rehearse_module
 from scripts.rehearse import (
     DEFECT_PROBES,
     EMULATOR_DRIFT,
+    REMOTE_STATE_OVERRIDE_FILE,
+    TIMED_OUT,
+    UNDELETABLE,
     UNSUPPORTED,
+    Interrupted,
     Rehearsal,
     StepResult,
     Unsupported,
+    apply_and_plan,
     classify,
     deploy_order,
+    destroy_all,
+    interruptible,
     left_out,
     left_out_override,
+    managed_in_state,
     moto_implements,
+    prepare,
+    probe_undeletable,
     probe_unsupported,
     protection_override,
     render,
+    run_step,
     stale_drift,
     stale_entries,
     targets,
@@ -245,3 +270,239 @@ def test_left_out_outputs_get_a_placeholder_of_their_shape() -> None:
         "output": {"selection": {"value": {"a": "left-out-of-the-rehearsal", "b": ["left-out-of-the-rehearsal"]}}}
     }
     assert left_out_override(PRODUCER, {}) == {}
+
+
+def test_a_workspace_with_every_resource_left_out_says_so_and_passes() -> None:
+    accepter = "aws_ec2_transit_gateway_vpc_attachment_accepter.a"
+    hub = Rehearsal(
+        "tooling-hub-routing",
+        excluded={
+            accepter: "moto has no EC2 AcceptTransitGatewayVpcAttachment",
+            "aws_ec2_transit_gateway_route.r": f"depends on {accepter}",
+        },
+        nothing_to_apply=True,
+    )
+    assert hub.ok and hub.skipped
+    assert render([hub]).splitlines() == [
+        "== tooling-hub-routing",
+        "   steps:        none (every resource is left out)",
+        "   applied:      0 resources",
+        "   left out:     2 resources, 0 outputs/locals/data",
+        f"     {'aws_ec2_transit_gateway_route.r':<72} depends on {accepter}",
+        f"     {accepter:<72} moto has no EC2 AcceptTransitGatewayVpcAttachment",
+        "   second plan:  not run (nothing applied)",
+        "   result:       ok",
+    ]
+
+
+def test_consumers_read_the_rehearsed_state_with_placeholders_for_left_out_outputs(tmp_path: Path) -> None:
+    source = tmp_path / "synth" / "consumer"
+    source.mkdir(parents=True)
+    (source / "cdk.tf.json").write_text("{}", encoding="utf-8")
+    consumer = {**CONSUMER, "provider": {"aws": [{"region": "ap-northeast-1"}]}}
+    producer_state = tmp_path / "rehearsal" / "producer" / "terraform.tfstate"
+    excluded = left_out("producer", PRODUCER, {}, LISTED)
+    directory = prepare(
+        "consumer",
+        source,
+        tmp_path / "rehearsal",
+        consumer,
+        {"producer": producer_state},
+        excluded={},
+        producers={"producer": (PRODUCER, excluded)},
+    )
+    override = json.loads((directory / REMOTE_STATE_OVERRIDE_FILE).read_text(encoding="utf-8"))
+    # The producer's rehearsed state, not a fixture; its left-out output (selection) has a
+    # placeholder, the one it set (bucket) has none, so the real value is read.
+    assert override == {
+        "data": {
+            "terraform_remote_state": {
+                "state-producer": {
+                    "backend": "local",
+                    "config": {"path": str(producer_state)},
+                    "defaults": {"selection": "left-out-of-the-rehearsal"},
+                }
+            }
+        }
+    }
+    assert (directory / "cdk.tf.json").is_file()
+    with pytest.raises(ValueError, match="consumer reads producer, which was not rehearsed before it"):
+        prepare("consumer", source, tmp_path / "rehearsal", consumer, {}, excluded={})
+
+
+def _fake_terraform(tmp_path: Path, body: str) -> Any:
+    """A stand-in for the terraform binary: a shell script that writes its PID, then ``body``."""
+    script = tmp_path / "terraform"
+    script.write_text(f'#!/bin/sh\necho $$ > "{tmp_path}/pid"\n{body}\n', encoding="utf-8")
+    script.chmod(0o755)
+    return SimpleNamespace(binary=str(script))
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_step_past_its_timeout_fails_naming_workspace_step_and_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = tmp_path / "tooling"
+    directory.mkdir()
+    terraform = _fake_terraform(directory, "exec sleep 30")
+    monkeypatch.setitem(rehearse_module.STEP_TIMEOUT, "destroy", 1)
+    started = time.monotonic()
+    result = run_step(terraform, dict(os.environ), directory, "destroy", "destroy")
+    assert time.monotonic() - started < 15
+    assert result.returncode == TIMED_OUT
+    log = directory / "destroy.log"
+    assert result.error == f"tooling destroy timed out after 1s and was stopped; see {log}"
+    assert f"rehearsal: error: {result.error}" in capsys.readouterr().err
+    assert result.error in log.read_text(encoding="utf-8")
+    assert _gone(int((directory / "pid").read_text()))
+    r = Rehearsal("tooling", steps=[result])
+    assert not r.ok
+    assert f"   error:        {result.error}" in render([r]).splitlines()
+
+
+def test_stop_child_kills_a_child_that_ignores_sigint(tmp_path: Path) -> None:
+    terraform = _fake_terraform(tmp_path, "trap '' INT\nsleep 30")
+    process = subprocess.Popen([terraform.binary], start_new_session=True)
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # past the trap
+    rehearse_module.stop_child(process, grace=0.5)
+    assert process.returncode == -signal.SIGKILL
+
+
+def test_sigterm_stops_the_running_terraform_and_raises_interrupted(tmp_path: Path) -> None:
+    directory = tmp_path / "staging"
+    directory.mkdir()
+    terraform = _fake_terraform(directory, "exec sleep 30")
+    before = signal.getsignal(signal.SIGTERM)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM))
+    started = time.monotonic()
+    with pytest.raises(Interrupted) as raised, interruptible():
+        timer.start()
+        run_step(terraform, dict(os.environ), directory, "apply", "apply")
+    timer.join()
+    assert time.monotonic() - started < 15
+    assert raised.value.signum == signal.SIGTERM
+    assert _gone(int((directory / "pid").read_text()))
+    assert "rehearsal: interrupted (SIGTERM); terraform stopped" in (directory / "apply.log").read_text()
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_an_interrupted_run_writes_the_partial_report_and_exits_non_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "manifest.json").write_text("{}", encoding="utf-8")
+
+    def interrupted_rehearsal(
+        outdir: Path, only: Sequence[str], keep: bool, rehearsals: list[Rehearsal]
+    ) -> tuple[list[Rehearsal], list[str]]:
+        done = Rehearsal("bootstrap", applied=["aws_s3_bucket.state"], steps=[StepResult("apply", 0, 3, Path("a.log"))])
+        rehearsals.append(done)
+        rehearsals.append(Rehearsal("tooling", interrupted="SIGTERM during apply"))
+        raise Interrupted(signal.SIGTERM)
+
+    monkeypatch.setattr(rehearse_module, "rehearse", interrupted_rehearsal)
+    assert rehearse_module.main(["--outdir", str(tmp_path)]) == 128 + signal.SIGTERM
+    report = (tmp_path / "rehearsal" / "report.txt").read_text(encoding="utf-8")
+    assert "== bootstrap" in report and "== tooling" in report
+    assert "   interrupted:  SIGTERM during apply" in report
+    assert report.count("result:       FAILED") == 2
+    assert report.endswith("PARTIAL: interrupted by SIGTERM; later steps and workspaces did not run\n")
+
+
+class _Steps:
+    """Records the steps a rehearsal asks for; ``failing`` names (workspace, step) that fail."""
+
+    def __init__(self, failing: frozenset[tuple[str, str]] = frozenset()) -> None:
+        self.calls: list[tuple[str, str, tuple[str, ...]]] = []
+        self.failing = failing
+
+    def __call__(self, r: Rehearsal, name: str, *args: str) -> int:
+        self.calls.append((r.workspace, name, args))
+        code = 1 if (r.workspace, name) in self.failing else (2 if name == "plan" else 0)
+        r.steps.append(StepResult(name, code, 1, Path(f"{name}.log")))
+        return code
+
+
+def test_apply_plan_and_destroy_share_the_target_list() -> None:
+    r = Rehearsal("tooling", excluded={"aws_sfn_state_machine.m": "moto has no ..."})
+    steps = _Steps()
+    plan = {"resource_changes": [_update("aws_route53_zone.z", {"vpc": []}, {"vpc": [{"vpc_id": "v"}]})]}
+    assert apply_and_plan(r, ["aws_vpc.v", "aws_subnet.s"], steps, lambda: plan)
+    destroy_all([r], steps, lambda r: {"aws_vpc.v", "aws_subnet.s"})
+    targets_given = ("-target=aws_vpc.v", "-target=aws_subnet.s")
+    assert [(name, args[-2:]) for _, name, args in steps.calls] == [
+        ("init", ("init", "-input=false")),
+        ("apply", targets_given),
+        ("plan", targets_given),
+        ("destroy", targets_given),
+    ]
+    assert r.applied == ["aws_vpc.v", "aws_subnet.s"] and r.second_plan == [] and len(r.drift) == 1
+    assert r.ok
+    # Nothing left out: no -target at all.
+    whole = Rehearsal("bootstrap")
+    steps = _Steps()
+    assert apply_and_plan(whole, ["aws_s3_bucket.b"], steps, lambda: {})
+    assert steps.calls[1] == ("bootstrap", "apply", ("apply", "-auto-approve", "-input=false", "-parallelism=16"))
+
+
+def test_every_applied_workspace_is_destroyed_in_reverse_order_after_a_failure() -> None:
+    steps = _Steps(failing=frozenset({("staging", "apply"), ("tooling", "destroy")}))
+    rehearsals = [Rehearsal(w) for w in ("bootstrap", "tooling", "staging", "production")]
+    assert apply_and_plan(rehearsals[0], ["a.b"], steps, lambda: {})
+    assert apply_and_plan(rehearsals[1], ["a.b"], steps, lambda: {})
+    assert not apply_and_plan(rehearsals[2], ["a.b"], steps, lambda: {})  # the run stops here
+    destroy_all(rehearsals, steps, lambda r: {"a.b"})
+    # staging's apply failed part-way: it is destroyed too; production never ran; tooling's
+    # failed destroy does not keep bootstrap's from running.
+    assert [w for w, name, _ in steps.calls if name == "destroy"] == ["staging", "tooling", "bootstrap"]
+    assert [r.ok for r in rehearsals] == [True, False, False, False]
+
+
+def test_a_part_moto_cannot_delete_is_forgotten_before_the_destroy(tmp_path: Path) -> None:
+    policy, fs = "aws_efs_file_system_policy.p", "aws_efs_file_system.f"
+    state = tmp_path / "terraform.tfstate"
+    resources = [
+        {"mode": "managed", "type": "aws_efs_file_system_policy", "name": "p"},
+        {"mode": "managed", "type": "aws_efs_file_system", "name": "f"},
+        {"mode": "data", "type": "aws_iam_policy_document", "name": "d"},
+    ]
+    state.write_text(json.dumps({"resources": resources}), encoding="utf-8")
+    assert managed_in_state(state) == {policy, fs}
+    assert managed_in_state(tmp_path / "missing.tfstate") == set()
+    r = Rehearsal("tooling", excluded={"aws_sfn_state_machine.m": "moto has no ..."}, target_args=[])
+    steps = _Steps()
+    assert apply_and_plan(r, [fs, policy], steps, lambda: {})
+    destroy_all([r], steps, lambda r: managed_in_state(state))
+    assert steps.calls[-2:] == [
+        ("tooling", "forget", ("state", "rm", policy)),
+        ("tooling", "destroy", ("destroy", "-auto-approve", "-input=false", "-parallelism=16", f"-target={fs}")),
+    ]
+    assert r.ok
+    # A failed forget skips that destroy (it would wait on the missing call) and fails the workspace.
+    r = Rehearsal("tooling")
+    steps = _Steps(failing=frozenset({("tooling", "forget")}))
+    assert apply_and_plan(r, [fs, policy], steps, lambda: {})
+    destroy_all([r], steps, lambda r: managed_in_state(state))
+    assert [name for _, name, _ in steps.calls][-1] == "forget" and not r.ok
+
+
+def test_undeletable_types_are_checked_like_unsupported_ones() -> None:
+    assert [rtype for rtype, entry in UNDELETABLE.items() if moto_implements(entry)] == []
+    assert probe_undeletable({"w": {"resource": {key: {} for key in UNDELETABLE}}}) == []
+    deletable = {"aws_vpc": Unsupported("pretend", "ec2", "delete_vpc")}
+    assert probe_undeletable({"w": {"resource": {"aws_vpc": {}}}}, deletable) == [
+        "aws_vpc: moto now implements delete_vpc; remove it from UNDELETABLE in scripts/rehearse.py"
+    ]
+    assert probe_undeletable({"w": {"resource": {}}}, UNDELETABLE) == [
+        "aws_efs_file_system_policy: no workspace synthesizes it any more; remove it from UNDELETABLE in "
+        "scripts/rehearse.py"
+    ]
