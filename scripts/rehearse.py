@@ -3,12 +3,13 @@
     python -m scripts.rehearse [--outdir cdktf.out] [--keep] [WORKSPACE ...]
 
 Starts moto's server on 127.0.0.1 (a free port, one request at a time:
-scripts/moto_server.py), then for every synthesized workspace in deploy order
-(the manifest's dependencies: bootstrap, tooling, targets, hub routing) runs
-``terraform init``, ``apply``, a second ``plan -detailed-exitcode`` that must
-report no changes, and finally ``destroy`` in reverse order (all three with the same ``-target`` list). Every aws provider
-call goes to the emulator: ``AWS_ENDPOINT_URL`` in the environment (honoured by
-aws provider 5.x for every service), fake keys, local state, ``s3_use_path_style``.
+scripts/moto_server.py), then for every synthesized workspace in deploy order (the
+manifest's dependencies: bootstrap, tooling, targets, hub routing) runs ``terraform
+init``, ``apply``, a second ``plan -detailed-exitcode`` that must report no changes, and
+finally ``destroy`` in reverse order (all three with the same ``-target`` list). Every
+aws provider call goes to the emulator: ``AWS_ENDPOINT_URL`` in the environment
+(honoured by aws provider 5.x for every service), fake keys, local state,
+``s3_use_path_style``.
 
 Resource types moto does not implement are left out with ``-target`` of
 everything else, from the one list ``UNSUPPORTED`` below; so are the resources
