@@ -17,6 +17,7 @@ from cdktf_cdktf_provider_aws.ecs_cluster import (
     EcsClusterConfiguration,
     EcsClusterConfigurationExecuteCommandConfiguration,
     EcsClusterConfigurationExecuteCommandConfigurationLogConfiguration,
+    EcsClusterConfigurationManagedStorageConfiguration,
     EcsClusterSetting,
 )
 from cdktf_cdktf_provider_aws.ecs_service import (
@@ -257,10 +258,12 @@ class GitLabService(Construct):
             else None
         )
         self.secrets = self._secret_refs(props)
+        cluster_name = namer.name("ecs", "gitlab")
+        self.storage_key = self._storage_key(props, cluster_name)
         self.cluster = EcsCluster(
             self,
             "cluster",
-            name=namer.name("ecs", "gitlab"),
+            name=cluster_name,
             setting=[EcsClusterSetting(name="containerInsights", value="enhanced")],
             configuration=EcsClusterConfiguration(
                 execute_command_configuration=EcsClusterConfigurationExecuteCommandConfiguration(
@@ -270,7 +273,12 @@ class GitLabService(Construct):
                         cloud_watch_log_group_name=self.exec_log_group.name,
                         cloud_watch_encryption_enabled=True,
                     ),
-                )
+                ),
+                # The task's storage holds the image, the logs and, before its upload,
+                # GitLab's backup archive: encrypted with a key of ours, not AWS's own.
+                managed_storage_configuration=EcsClusterConfigurationManagedStorageConfiguration(
+                    fargate_ephemeral_storage_kms_key_id=self.storage_key.arn
+                ),
             ),
         )
         self._roles(props)
@@ -403,6 +411,47 @@ class GitLabService(Construct):
             for component, name in component_names.items()
         }
         self.component_log_group_arns = {c: self.log_group_arns[n] for c, n in component_names.items()}
+
+    def _storage_key(self, props: GitLabServiceProps, cluster_name: str) -> KmsKey:
+        """The key of the tasks' ephemeral storage. Fargate may make data keys and grant
+        itself Decrypt for this cluster only ("Create an encryption key for Fargate
+        ephemeral storage", ECS Developer Guide: the encryption context carries the
+        cluster's account and name)."""
+        context = {
+            "kms:EncryptionContext:aws:ecs:clusterAccount": [props.account_id],
+            "kms:EncryptionContext:aws:ecs:clusterName": [cluster_name],
+        }
+        fargate = {"Service": "fargate.amazonaws.com"}
+        return KmsKey(
+            self,
+            "storage-key",
+            KmsKeyProps(
+                namer=props.namer,
+                purpose="gitlab-task-storage",
+                description=f"Fargate ephemeral storage of {cluster_name}",
+                account_id=props.account_id,
+                partition=props.partition,
+                service_statements=(
+                    statement(
+                        "FargateDataKeysForThisCluster",
+                        ["kms:GenerateDataKeyWithoutPlaintext"],
+                        ["*"],
+                        principals=fargate,
+                        conditions={"StringEquals": context},
+                    ),
+                    statement(
+                        "FargateDecryptGrantsForThisCluster",
+                        ["kms:CreateGrant"],
+                        ["*"],
+                        principals=fargate,
+                        conditions={
+                            "StringEquals": context,
+                            "ForAllValues:StringEquals": {"kms:GrantOperations": ["Decrypt"]},
+                        },
+                    ),
+                ),
+            ),
+        )
 
     def _secret_refs(self, props: GitLabServiceProps) -> dict[str, str]:
         """Environment variable -> ECS ``valueFrom`` (one JSON key of a secret)."""

@@ -261,6 +261,7 @@ GITLAB_STATEFUL = {
     ("aws_rds_cluster_instance", "gitlab-database/reader"): "aws_rds_cluster_instance.gitlab-database_reader_7E61F8F7",
     ("aws_kms_key", "gitlab-key/key"): "aws_kms_key.gitlab-key_377095D4",
     ("aws_kms_key", "gitlab-service/logs-key/key"): "aws_kms_key.gitlab-service_logs-key_328C2C68",
+    ("aws_kms_key", "gitlab-service/storage-key/key"): "aws_kms_key.gitlab-service_storage-key_C9E529D3",
     ("aws_s3_bucket", "gitlab-storage/access-logs/bucket"): "aws_s3_bucket.gitlab-storage_access-logs_bucket_2F8806A7",
     ("aws_s3_bucket", "gitlab-storage/bucket-artifacts/bucket"):
         "aws_s3_bucket.gitlab-storage_bucket-artifacts_bucket_039068A8",

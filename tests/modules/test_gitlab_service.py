@@ -10,7 +10,7 @@ from cdktf import TerraformStack, Testing
 
 from modules.gitlab_service import EfsMount, GitLabService, GitLabServiceProps, RedisRef
 from modules.naming import Namer
-from tests.support.synth import by_path, only, policy, resources, synth_stack
+from tests.support.synth import address, by_path, only, policy, resources, synth_stack
 
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/data"
 DB_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-abc"
@@ -82,13 +82,36 @@ def test_cluster_has_container_insights_and_encrypted_logged_exec(stack: dict[st
     assert log["cloud_watch_log_group_name"].startswith("${aws_cloudwatch_log_group.")
 
 
+def test_task_storage_is_encrypted_with_a_key_fargate_uses_for_this_cluster_only(stack: dict[str, Any]) -> None:
+    cluster = only(stack, "aws_ecs_cluster")
+    key = address(stack, "aws_kms_key", "storage-key/key")
+    assert cluster["configuration"]["managed_storage_configuration"] == {
+        "fargate_ephemeral_storage_kms_key_id": f"${{{key}.arn}}"
+    }
+    statements = {st["Sid"]: st for st in policy(by_path(stack, "aws_kms_key", "storage-key/key"))["Statement"]}
+    context = {
+        "kms:EncryptionContext:aws:ecs:clusterAccount": ["123456789012"],
+        "kms:EncryptionContext:aws:ecs:clusterName": [cluster["name"]],
+    }
+    data_keys = statements["FargateDataKeysForThisCluster"]
+    assert data_keys["Principal"] == {"Service": "fargate.amazonaws.com"}
+    assert data_keys["Action"] == ["kms:GenerateDataKeyWithoutPlaintext"]
+    assert data_keys["Condition"] == {"StringEquals": context}
+    grants = statements["FargateDecryptGrantsForThisCluster"]
+    assert grants["Action"] == ["kms:CreateGrant"]
+    assert grants["Condition"] == {
+        "StringEquals": context,
+        "ForAllValues:StringEquals": {"kms:GrantOperations": ["Decrypt"]},
+    }
+
+
 def test_log_groups_are_kms_encrypted_with_retention(stack: dict[str, Any]) -> None:
     groups = resources(stack, "aws_cloudwatch_log_group")
     assert len(groups) == 2
     for group in groups.values():
         assert group["kms_key_id"].startswith("${aws_kms_key.")
         assert group["retention_in_days"] == 365
-    key = policy(only(stack, "aws_kms_key"))
+    key = policy(by_path(stack, "aws_kms_key", "logs-key/key"))
     logs = next(s for s in key["Statement"] if s["Sid"] == "CloudWatchLogsForGitLabLogGroups")
     assert logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"] == [
         "arn:aws:logs:eu-west-1:123456789012:log-group:/acme/tooling/ecs-exec",
@@ -415,7 +438,7 @@ def test_each_component_has_its_encrypted_log_group_and_output(routed: dict[str,
 def test_logs_key_and_task_role_cover_the_component_groups(routed: dict[str, Any]) -> None:
     from modules.gitlab_service import LOG_FILES
 
-    key_policy = policy(only(routed, "aws_kms_key"))
+    key_policy = policy(by_path(routed, "aws_kms_key", "logs-key/key"))
     logs = next(s for s in key_policy["Statement"] if s["Sid"] == "CloudWatchLogsForGitLabLogGroups")
     arns = logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]
     assert len(arns) == 2 + len(LOG_FILES)
