@@ -40,7 +40,7 @@ OTHER_SETTINGS = {
         "allow_custom_workflows", "apply_requirements", "execution_order_group", "node_modules",
         "plan_requirements", "use_lockfile", "when_modified",
     },
-    "docs/operations.md": {"backup_upload_connection", "backup_upload_remote_directory", "pg_dump"},  # gitlab.rb; pg_dump
+    "docs/operations.md": {"backup_upload_connection", "backup_upload_remote_directory", "pg_dump"},  # gitlab.rb
     "docs/state.md": {"add_dependency", "use_lockfile"},  # CDKTF's method, the backend's lock argument
     "README.md": {"pre_workflow_hook"},  # Atlantis's server-side hook (docs/atlantis.md)
     "docs/pipelines.md": {  # GitLab settings and token scopes, providers, a config function
