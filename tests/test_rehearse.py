@@ -35,6 +35,7 @@ from scripts.rehearse import (
     classify,
     deploy_order,
     destroy_all,
+    emulator_fault,
     interruptible,
     left_out,
     left_out_override,
@@ -493,6 +494,63 @@ def test_a_part_moto_cannot_delete_is_forgotten_before_the_destroy(tmp_path: Pat
     assert apply_and_plan(r, [fs, policy], steps, lambda: {})
     destroy_all([r], steps, lambda r: managed_in_state(state))
     assert [name for _, name, _ in steps.calls][-1] == "forget" and not r.ok
+
+
+class _FlakyDestroy(_Steps):
+    """The first destroy fails with ``error`` in its log; the next ones succeed."""
+
+    def __init__(self, log: Path, error: str) -> None:
+        super().__init__()
+        self.log, self.error, self.destroys = log, error, 0
+
+    def __call__(self, r: Rehearsal, name: str, *args: str) -> int:
+        self.calls.append((r.workspace, name, args))
+        if name == "destroy":
+            self.destroys += 1
+            if self.destroys == 1:
+                self.log.write_text(f"aws_lb.x: Destroying...\n\n{self.error}\n", encoding="utf-8")
+                r.steps.append(StepResult(name, 1, 1, self.log))
+                return 1
+        r.steps.append(StepResult(name, 2 if name == "plan" else 0, 1, Path(f"{name}.log")))
+        return r.steps[-1].returncode
+
+
+def test_a_destroy_that_meets_a_listed_emulator_fault_is_retried_once_and_excused(tmp_path: Path) -> None:
+    fault = (
+        "Error: deleting ELBv2 Target Group (arn:aws:elasticloadbalancing:ap-northeast-1:111111111111:targetgroup/"
+        "g/1): operation error Elastic Load Balancing v2: DeleteTargetGroup, https response error StatusCode: 400, "
+        "api error TargetGroupNotFound: One or more target groups not found"
+    )
+    r = Rehearsal("tooling")
+    steps = _FlakyDestroy(tmp_path / "destroy.log", fault)
+    assert apply_and_plan(r, ["aws_lb.x"], steps, lambda: {})
+    destroy_all([r], steps, lambda r: {"aws_lb.x"})
+    assert [name for _, name, _ in steps.calls].count("destroy") == 2
+    assert r.ok
+    (excused,) = [s for s in r.steps if s.excused]
+    assert excused.excused is not None and "TargetGroupNotFound" in excused.excused
+    assert excused.log == tmp_path / "destroy-first.log" and "TargetGroupNotFound" in excused.log.read_text()
+    table = render([r])
+    assert "destroy 1s RETRIED" in table and "excused:      destroy retried after an emulator fault" in table
+
+
+def test_any_other_destroy_error_fails_without_a_retry(tmp_path: Path) -> None:
+    r = Rehearsal("tooling")
+    steps = _FlakyDestroy(tmp_path / "destroy.log", "Error: deleting S3 Bucket (b): BucketNotEmpty")
+    assert apply_and_plan(r, ["aws_s3_bucket.b"], steps, lambda: {})
+    destroy_all([r], steps, lambda r: {"aws_s3_bucket.b"})
+    assert [name for _, name, _ in steps.calls].count("destroy") == 1
+    assert not r.ok
+    assert "FAILED(1)" in render([r])
+    # A listed fault next to an unlisted error is not excused either.
+    log = tmp_path / "mixed.log"
+    log.write_text(
+        "Error: deleting ELBv2 Target Group (arn:x): api error TargetGroupNotFound: gone\n"
+        "Error: deleting S3 Bucket (b): BucketNotEmpty\n",
+        encoding="utf-8",
+    )
+    assert emulator_fault(log) is None
+    assert emulator_fault(tmp_path / "absent.log") is None
 
 
 def test_undeletable_types_are_checked_like_unsupported_ones() -> None:
