@@ -528,7 +528,7 @@ def test_a_destroy_that_meets_a_listed_emulator_fault_is_retried_once_and_excuse
     assert [name for _, name, _ in steps.calls].count("destroy") == 2
     assert r.ok
     (excused,) = [s for s in r.steps if s.excused]
-    assert excused.excused is not None and "TargetGroupNotFound" in excused.excused
+    assert excused.excused is not None and "not-found" in excused.excused
     assert excused.log == tmp_path / "destroy-first.log" and "TargetGroupNotFound" in excused.log.read_text()
     table = render([r])
     assert "destroy 1s RETRIED" in table and "excused:      destroy retried after an emulator fault" in table
@@ -542,6 +542,16 @@ def test_any_other_destroy_error_fails_without_a_retry(tmp_path: Path) -> None:
     assert [name for _, name, _ in steps.calls].count("destroy") == 1
     assert not r.ok
     assert "FAILED(1)" in render([r])
+    # Terraform spreads one error over several lines: they count as one.
+    log = tmp_path / "egress.log"
+    log.write_text(
+        "aws_vpc_security_group_egress_rule.r: Destroying...\n\n"
+        "Error: deleting VPC Security Group Rule (sgr-57032299b3af64a45)\n\n"
+        "operation error EC2: RevokeSecurityGroupEgress, https response error\n"
+        "StatusCode: 400, RequestID: x, api error\nInvalidPermission.NotFound: The specified rule does not exist\n",
+        encoding="utf-8",
+    )
+    assert emulator_fault(log) is not None
     # A listed fault next to an unlisted error is not excused either.
     log = tmp_path / "mixed.log"
     log.write_text(
