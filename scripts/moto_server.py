@@ -1,15 +1,5 @@
 """moto's AWS API emulator as a local server on 127.0.0.1, on a free port: used by
-the rehearsal (scripts/rehearse.py) and by the tests that need a real AWS API.
-
-It answers one request at a time. ``python -m moto.server`` serves each request in its
-own thread, and moto's backends are not thread-safe: in a rehearsal, the aws provider's
-concurrent AuthorizeSecurityGroupIngress calls for two rules of one security group
-(ports 80 and 443 from the same range) were answered InvalidPermission.Duplicate for a
-rule that did not exist. moto answers in milliseconds; the provider's own waits are
-what take time, so serving requests in turn costs little.
-
-    python -m scripts.moto_server PORT      # what ``moto_server`` starts
-"""
+the rehearsal (scripts/rehearse.py) and by the tests that need a real AWS API."""
 
 from __future__ import annotations
 
@@ -43,8 +33,7 @@ def moto_server(
     env = {**os.environ, "MOTO_ACCOUNT_ID": account_id, **(settings or {})}
     with log.open("w", encoding="utf-8") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "scripts.moto_server", str(port)],
-            cwd=Path(__file__).resolve().parent.parent,
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=output,
             stderr=subprocess.STDOUT,
             env=env,
@@ -69,20 +58,3 @@ def moto_server(
             except BaseException:  # no answer in time, or a second signal (the rehearsal's): no more grace
                 process.kill()
                 process.wait(timeout=10)
-
-
-def serve(port: int) -> None:
-    """moto's server app, as ``moto.server.main`` builds it, on 127.0.0.1 without threads
-    (werkzeug then also closes each connection after its answer: no client holds it)."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import run_simple
-
-    os.environ.setdefault("MOTO_PORT", str(port))
-    run_simple("127.0.0.1", port, DomainDispatcherApplication(create_backend_app), threaded=False,
-               request_handler=MotoRequestHandler)  # fmt: skip
-
-
-if __name__ == "__main__":
-    if len(sys.argv) != 2 or not sys.argv[1].isdigit():
-        sys.exit("usage: python -m scripts.moto_server PORT")
-    serve(int(sys.argv[1]))
