@@ -378,21 +378,23 @@ def moto_implements(entry: Unsupported) -> bool:
 
 
 def probe_unsupported(
-    stacks: Mapping[str, Mapping[str, object]], unsupported: Mapping[str, Unsupported] = UNSUPPORTED
+    stacks: Mapping[str, Mapping[str, object]],
+    unsupported: Mapping[str, Unsupported] = UNSUPPORTED,
+    list_name: str = "UNSUPPORTED",
 ) -> list[str]:
     """Problems with the list: types moto now implements, types no longer synthesized."""
     problems = [
-        f"{rtype}: moto now implements {entry.operation}; remove it from UNSUPPORTED in scripts/rehearse.py"
+        f"{rtype}: moto now implements {entry.operation}; remove it from {list_name} in scripts/rehearse.py"
         for rtype, entry in unsupported.items()
         if entry.defect is None and moto_implements(entry)
     ]
     problems += [
-        f"{rtype}: moto has no {entry.operation} any more; its entry in UNSUPPORTED in scripts/rehearse.py is wrong"
+        f"{rtype}: moto has no {entry.operation} any more; its entry in {list_name} in scripts/rehearse.py is wrong"
         for rtype, entry in unsupported.items()
         if entry.defect is not None and not moto_implements(entry)
     ]
     problems += [
-        f"{rtype}: no workspace synthesizes it any more; remove it from UNSUPPORTED in scripts/rehearse.py"
+        f"{rtype}: no workspace synthesizes it any more; remove it from {list_name} in scripts/rehearse.py"
         for rtype in stale_entries(stacks, unsupported)
     ]
     return problems
@@ -402,16 +404,7 @@ def probe_undeletable(
     stacks: Mapping[str, Mapping[str, object]], undeletable: Mapping[str, Unsupported] = UNDELETABLE
 ) -> list[str]:
     """Problems with UNDELETABLE: types whose delete call moto now has, types no longer synthesized."""
-    problems = [
-        f"{rtype}: moto now implements {entry.operation}; remove it from UNDELETABLE in scripts/rehearse.py"
-        for rtype, entry in undeletable.items()
-        if moto_implements(entry)
-    ]
-    problems += [
-        f"{rtype}: no workspace synthesizes it any more; remove it from UNDELETABLE in scripts/rehearse.py"
-        for rtype in stale_entries(stacks, undeletable)
-    ]
-    return problems
+    return probe_unsupported(stacks, undeletable, "UNDELETABLE")
 
 
 # A probe returns True while moto still shows the defect. Each runs against the rehearsal's
