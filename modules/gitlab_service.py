@@ -63,6 +63,7 @@ SSM_MESSAGES_ACTIONS = (
 # it for no failed load balancer or container health check, while Puma and Sidekiq are
 # stopped by hand ("healthCheckGracePeriodSeconds", ECS API Reference).
 MAINTENANCE_GRACE_SECONDS = 86400
+MAINTENANCE_ENV = "GITLAB_MAINTENANCE"
 LOG_ROUTER = "log-router"
 LOG_VOLUME = "gitlab-logs"
 LOG_DIR = "/var/log/gitlab"
@@ -216,6 +217,10 @@ class GitLabServiceProps:
     environment: Mapping[str, str] = field(default_factory=dict)
     command: Sequence[str] = ()
     task_statements: Sequence[Mapping[str, Any]] = ()
+    # A restore or repair: the grace period becomes MAINTENANCE_GRACE_SECONDS, and the
+    # container carries GITLAB_MAINTENANCE so that the task definition always changes and
+    # a new task comes with it (the grace period counts from a task's start).
+    maintenance: bool = False
 
     def __post_init__(self) -> None:
         if self.smtp and self.smtp_endpoint_security_group_id is None:
@@ -226,8 +231,8 @@ class GitLabServiceProps:
             raise ValueError("GitLab's first boot needs a health-check grace period of at least 900 s")
         if self.log_router_mem_buf_limit_mib * len(LOG_FILES) >= self.log_router_memory_mib:
             raise ValueError("the log router's buffers (one per log file) must fit in its memory limit")
-        if "GITLAB_OMNIBUS_CONFIG" in self.environment:
-            raise ValueError("GITLAB_OMNIBUS_CONFIG comes from omnibus_config")
+        if {"GITLAB_OMNIBUS_CONFIG", MAINTENANCE_ENV} & set(self.environment):
+            raise ValueError(f"GITLAB_OMNIBUS_CONFIG and {MAINTENANCE_ENV} come from omnibus_config and maintenance")
         for name in ("subnet_ids", "repository_arns", "bucket_arns", "pull_actions", "dependencies", "command",
                      "task_statements"):  # fmt: skip
             object.__setattr__(self, name, tuple(getattr(self, name)))
@@ -332,7 +337,9 @@ class GitLabService(Construct):
             deployment_minimum_healthy_percent=0,
             deployment_maximum_percent=100,
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
-            health_check_grace_period_seconds=props.health_check_grace_seconds,
+            health_check_grace_period_seconds=(
+                MAINTENANCE_GRACE_SECONDS if props.maintenance else props.health_check_grace_seconds
+            ),
             enable_execute_command=True,
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
@@ -477,7 +484,13 @@ class GitLabService(Construct):
             ],
             "environment": [
                 {"name": name, "value": value}
-                for name, value in sorted({**props.environment, "GITLAB_OMNIBUS_CONFIG": props.omnibus_config}.items())
+                for name, value in sorted(
+                    {
+                        **props.environment,
+                        "GITLAB_OMNIBUS_CONFIG": props.omnibus_config,
+                        **({MAINTENANCE_ENV: "true"} if props.maintenance else {}),
+                    }.items()
+                )
             ],
             **({"entryPoint": ["/bin/bash", "-c"], "command": list(props.command)} if props.command else {}),
             "secrets": [{"name": name, "valueFrom": ref} for name, ref in self.secrets.items()],

@@ -14,7 +14,7 @@ from modules.database import Database, DatabaseProps
 from modules.gitlab_backup import GitLabBackup, GitLabBackupProps
 from modules.gitlab_image import GitLabImage, GitLabImageProps
 from modules.gitlab_rb import GitLabRbSettings, RedisSettings, SmtpSettings, render
-from modules.gitlab_service import MAINTENANCE_GRACE_SECONDS, EfsMount, GitLabService, GitLabServiceProps, RedisRef
+from modules.gitlab_service import EfsMount, GitLabService, GitLabServiceProps, RedisRef
 from modules.gitlab_storage import ALB_LOG_PREFIX, GitLabStorage, GitLabStorageProps
 from modules.image_copy import ImageCopy, ImageCopyProps
 from modules.kms_key import KmsKey, KmsKeyProps
@@ -293,15 +293,8 @@ def add_gitlab(
             memory=gitlab.task.memory,
             ephemeral_storage_gib=gitlab.task.ephemeral_storage_gib,
             log_retention_days=gitlab.task.log_retention_days,
-            health_check_grace_seconds=(
-                MAINTENANCE_GRACE_SECONDS if gitlab.maintenance else GitLabServiceProps.health_check_grace_seconds
-            ),
-            # Maintenance always changes the task definition, so that a new task (the
-            # grace period counts from a task's start) comes with it.
-            environment={
-                **(app_backup.environment if app_backup else {}),
-                **({"GITLAB_MAINTENANCE": "true"} if gitlab.maintenance else {}),
-            },
+            maintenance=gitlab.maintenance,
+            environment=app_backup.environment if app_backup else {},
             command=app_backup.command if app_backup else (),
             task_statements=app_backup.task_statements if app_backup else (),
             dependencies=[load_balancer.https_listener, *([ssh_load_balancer.listener] if ssh_load_balancer else [])],

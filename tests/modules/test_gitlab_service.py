@@ -459,3 +459,17 @@ def test_without_a_router_image_there_is_no_sidecar(stack: dict[str, Any], conta
 def test_router_buffers_must_fit_its_memory() -> None:
     with pytest.raises(ValueError, match="buffers"):
         props(log_router_image=ROUTER_IMAGE, log_router_memory_mib=64)
+
+
+def test_maintenance_ignores_health_checks_for_a_day_in_a_new_task_definition(stack: dict[str, Any]) -> None:
+    app = Testing.app()
+    scope = TerraformStack(app, "test")
+    GitLabService(scope, "gitlab-service", props(maintenance=True, environment={"EXTRA": "1"}))
+    maintained = synth_stack(scope)
+    assert only(maintained, "aws_ecs_service")["health_check_grace_period_seconds"] == 86400
+    assert only(stack, "aws_ecs_service")["health_check_grace_period_seconds"] == 900
+    (container,) = json.loads(only(maintained, "aws_ecs_task_definition")["container_definitions"])
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert env["GITLAB_MAINTENANCE"] == "true" and env["EXTRA"] == "1"
+    with pytest.raises(ValueError, match="GITLAB_MAINTENANCE"):
+        props(environment={"GITLAB_MAINTENANCE": "false"})
