@@ -23,8 +23,10 @@ GITLAB_SUFFIX = "gitlab"
 
 
 def account_workspace(account_file: Path, override: str | None = None) -> str:
-    """An account's workspace: ``workspace:`` in its file, else the file name without .yaml."""
-    return override or account_file.stem
+    """An account's workspace: ``workspace:`` in its file, else (absent or null) the file name
+    without .yaml. An empty ``workspace: ""`` stays empty, to be refused by its pattern rather
+    than quietly replaced by the file name."""
+    return account_file.stem if override is None else override
 
 
 def hub_routing_workspace(tooling_workspace: str) -> str:

@@ -69,6 +69,14 @@ def test_workspace_defaults_to_file_name_and_can_be_set(tmp_path: Path) -> None:
     env = load_environments(write(tmp_path / "e", tooling=TOOLING, dev=TARGET + "workspace: development\n"))
     assert list(env.targets) == ["development"]
     assert env.files["development"].endswith("dev.yaml")
+    # null is "not set"; an empty name is refused, not replaced by the file name.
+    env = load_environments(write(tmp_path / "n", tooling=TOOLING, dev=TARGET + "workspace: null\n"))
+    assert list(env.targets) == ["dev"]
+    assert problems(write(tmp_path / "x", tooling=TOOLING, dev=TARGET + 'workspace: ""\n')) == [
+        "x/dev.yaml: workspace: String should match pattern '^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$'\n"
+        "    hint: 1 to 24 lowercase letters, digits and dashes, starting with a letter and ending with a letter "
+        "or digit, e.g. gitlab"
+    ]
 
 
 def test_subnets_are_computed_from_the_vpc_cidr(tmp_path: Path) -> None:
