@@ -19,6 +19,7 @@ from config.loader import problems_from_validation
 from config.model import Region, RoleArn, Strict, problem
 from config.naming_rules import LIMITS
 from config.reading import parse_json, read_text
+from config.types import Flag
 
 BACKEND_FILE = "backend.tf.json"
 COMMENT = "//"
@@ -82,9 +83,9 @@ class S3BackendSettings(Strict):
         description="Key prefix; each workspace's state is <key>/<workspace>.tfstate."
     )
     region: Region = Field(description="Region of the state bucket.")
-    encrypt: bool = Field(True, description="Server-side encryption of state; must stay true.")
+    encrypt: Flag = Field(True, description="Server-side encryption of state; must stay true.")
     kms_key_id: str | None = Field(None, description="KMS key ARN for state encryption (SSE-KMS).")
-    use_lockfile: bool = Field(True, description="S3-native state locking (Terraform 1.10+).")
+    use_lockfile: Flag = Field(True, description="S3-native state locking (Terraform 1.10+).")
     dynamodb_table: str | None = Field(
         None,
         description="DynamoDB lock table, for Terraform older than 1.10. Deprecated by Terraform 1.11 in "
@@ -95,11 +96,11 @@ class S3BackendSettings(Strict):
         description="Role for state access. Omitted: each workspace uses its account's deploy_role_arn.",
     )
     endpoints: Endpoints | None = None
-    use_path_style: bool | None = None
-    skip_credentials_validation: bool | None = None
-    skip_requesting_account_id: bool | None = None
-    skip_metadata_api_check: bool | None = None
-    skip_region_validation: bool | None = None
+    use_path_style: Flag | None = None
+    skip_credentials_validation: Flag | None = None
+    skip_requesting_account_id: Flag | None = None
+    skip_metadata_api_check: Flag | None = None
+    skip_region_validation: Flag | None = None
 
     @model_validator(mode="after")
     def _safe(self) -> S3BackendSettings:

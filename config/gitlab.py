@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from config.certificates import CodeConnectionsTlsCertificate
-from config.types import Strict, problem
+from config.types import Flag, Strict, problem
 
 # Fargate's allowed task sizes, cpu units -> memory MiB ("Task CPU and memory",
 # Amazon ECS Developer Guide, Fargate).
@@ -301,10 +301,10 @@ class GitLabConfig(Strict):
         description="GitLab's own scheduled backup to S3; null turns it off (AWS Backup still covers EFS and "
         "the database).",
     )
-    maintenance: bool = Field(
+    maintenance: Flag = Field(
         False,
         description="Restore and repair mode: for 24 h after the task starts ECS ignores failed health checks, "
         "and the scheduled backup pauses (docs/runbooks.md).",
     )
-    prometheus: bool = Field(False, description="Bundled Prometheus and exporters; off by default to save memory.")
+    prometheus: Flag = Field(False, description="Bundled Prometheus and exporters; off by default to save memory.")
     time_zone: str = Field("UTC", description="gitlab_rails['time_zone'].")

@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter
 
 from config.errors import Problem
-from config.types import Strict, problem
+from config.types import Flag, Strict, problem
 
 ACCESS_FILE = "gitlab.yaml"
 SCHEMA_FILE = "gitlab.schema.json"
@@ -65,7 +65,7 @@ class ProtectedBranch(Strict):
 
     push: RefLevel = Field("maintainer", description="Who may push to it.")
     merge: RefLevel = Field("maintainer", description="Who may merge into it.")
-    allow_force_push: bool = Field(
+    allow_force_push: Flag = Field(
         False, description="Force push for those who may push. Refused on the default branch."
     )
 
@@ -110,10 +110,10 @@ class Group(Strict):
 
 class PasswordPolicy(Strict):
     minimum_length: int = Field(12, ge=8, le=128, description="minimum_password_length (GitLab allows 8 to 128).")
-    require_uppercase: bool = True
-    require_lowercase: bool = True
-    require_number: bool = True
-    require_symbol: bool = True
+    require_uppercase: Flag = True
+    require_lowercase: Flag = True
+    require_number: Flag = True
+    require_symbol: Flag = True
 
 
 class DefaultBranchProtection(Strict):
@@ -121,7 +121,7 @@ class DefaultBranchProtection(Strict):
 
     push: Literal["developer", "maintainer"] = "maintainer"
     merge: Literal["developer", "maintainer"] = "maintainer"
-    developer_can_initial_push: bool = False
+    developer_can_initial_push: Flag = False
 
 
 class Instance(Strict):
@@ -130,7 +130,7 @@ class Instance(Strict):
     signup_enabled: Literal[False] = Field(
         False, description="Open sign-up stays off: accounts are created by administrators only."
     )
-    require_two_factor_authentication: bool = Field(True, description="Every user must set up 2FA.")
+    require_two_factor_authentication: Flag = Field(True, description="Every user must set up 2FA.")
     two_factor_grace_period_hours: int = Field(48, ge=0, le=720, description="Hours before 2FA is enforced.")
     password: PasswordPolicy = Field(default_factory=PasswordPolicy)  # type: ignore[arg-type]
     session_expire_minutes: int = Field(

@@ -28,6 +28,7 @@ _HINTS = {
     "literal_error": "use one of the listed values",
     "int_parsing": "write a whole number",
     "bool_parsing": "write true or false",
+    "bool_type": "write true or false, unquoted (YAML's booleans); 1, 0 and quoted text are not taken as booleans",
     "too_short": "add more entries",
 }
 

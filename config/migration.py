@@ -23,7 +23,7 @@ from config.errors import ConfigError, Problem
 from config.loader import Environments, problems_from_validation
 from config.pipelines import Repository
 from config.reading import parse_yaml, read_text
-from config.types import AccountId, Region, Strict, problem
+from config.types import AccountId, Flag, Region, Strict, problem
 from modules.naming import Namer
 
 PLAN_DIR = "migration"
@@ -109,8 +109,8 @@ class PlannedRepository(Strict):
     gitlab: GitLabPath = Field(description="GitLab group/project path (created if missing, private).")
     description: str = Field("", max_length=2000, description="GitLab project description.")
     default_branch: str | None = Field(None, description="Default branch on GitLab; default: CodeCommit's.")
-    migrate: bool = Field(True, description="false: skipped by every step (kept in the plan for the record).")
-    cut_over: bool = Field(
+    migrate: Flag = Field(True, description="false: skipped by every step (kept in the plan for the record).")
+    cut_over: Flag = Field(
         False,
         description="true: GitLab is the source; the target workspace denies pushes to the CodeCommit repository.",
     )

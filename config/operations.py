@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from config.errors import Problem
 from config.regions import KNOWN_REGIONS
+from config.types import Flag
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -41,7 +42,7 @@ class Mail(_Strict):
         pattern=_DOMAIN,
         description="SES domain identity; defaults to the domain of gitlab.smtp.from_address.",
     )
-    existing_identity: bool = Field(
+    existing_identity: Flag = Field(
         False,
         description="true: the domain is already an SES identity in this account and region (managed "
         "elsewhere); only the SMTP user is created. false: this workspace creates the identity.",

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from config.codeconnections_regions import gitlab_self_managed_available, unavailable_reason
 from config.errors import Problem
-from config.types import Region, Strict, problem
+from config.types import Flag, Region, Strict, problem
 
 if TYPE_CHECKING:
     from config.model import Account
@@ -105,7 +105,7 @@ class Build(Strict):
         "small", description="CodeBuild compute size (BUILD_GENERAL1_<SIZE>)."
     )
     image: str = Field(DEFAULT_IMAGE, min_length=1, description="CodeBuild image.")
-    vpc: bool = Field(
+    vpc: Flag = Field(
         False,
         description="Run in the account VPC's private subnets (to reach GitLab or private endpoints). "
         "The VPC has no internet: it needs VPC endpoints for S3, CloudWatch Logs and whatever the build calls.",
@@ -164,7 +164,7 @@ class Delivery(Strict):
     """Target accounts only: the pipelines, keyed by name. Their GitLab connection is
     the tooling account's (one per target, shared through AWS RAM)."""
 
-    pipelines_enabled: bool = Field(
+    pipelines_enabled: Flag = Field(
         False,
         description="Two-phase rollout. false (phase one): no CodePipeline is planned; the connection is "
         "created and its handshake done by hand. true (phase two, once the connection is AVAILABLE): the "

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from config.types import Cidr, RetentionDays, Strict, problem
+from config.types import Cidr, Flag, RetentionDays, Strict, problem
 
 # Client VPN accepts client CIDR blocks from /22 to /12 ("Client CIDR range",
 # AWS Client VPN Administrator Guide, "Rules and best practices").
@@ -91,12 +91,12 @@ class TransitGatewayConfig(Strict):
     amazon_side_asn: Annotated[int, AfterValidator(_asn)] = Field(
         64512, description="Private ASN of the Transit Gateway's BGP side."
     )
-    auto_accept_shared_attachments: bool = Field(
+    auto_accept_shared_attachments: Flag = Field(
         False,
         description="Accept attachments from the target accounts without review. Off: the hub-routing "
         "workspace accepts exactly the configured targets' attachments.",
     )
-    dns_support: bool = Field(True, description="Resolve public DNS names of attached VPCs to private IPs.")
+    dns_support: Flag = Field(True, description="Resolve public DNS names of attached VPCs to private IPs.")
     share_mode: Literal["organization", "accounts"] = Field(
         "organization",
         description="organization: all accounts are in one AWS Organization with RAM sharing enabled, so the "
@@ -142,8 +142,8 @@ class ClientVpnConfig(Strict):
         description="AZs whose private subnets the endpoint is associated with (at least two for "
         "availability); omitted: every AZ of network.availability_zones.",
     )
-    target_vpcs: bool = Field(False, description="Also route and authorize VPN clients to every target account's VPC.")
-    split_tunnel: bool = Field(
+    target_vpcs: Flag = Field(False, description="Also route and authorize VPN clients to every target account's VPC.")
+    split_tunnel: Flag = Field(
         True, description="Send only the VPC routes through the tunnel; the rest of the client's traffic stays local."
     )
     transport_protocol: Literal["udp", "tcp"] = "udp"

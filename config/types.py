@@ -120,6 +120,11 @@ RetentionDays = Literal[
 ]  # fmt: skip
 
 
+# YAML's true and false only: pydantic alone would also take 1, "yes" and "on" and read them
+# as booleans, which hides a value meant for another key (or a typo) behind a silent true.
+Flag = Annotated[bool, Field(strict=True)]
+
+
 class Strict(BaseModel):
     """Unknown keys are errors (a typo must not silently fall back to a default)."""
 

@@ -77,6 +77,8 @@ def test_a_comment_property_is_ignored_but_other_unknown_keys_are_not(tmp_path: 
         ({"colour": "blue"}, "terraform.backend.s3.colour: Extra inputs are not permitted"),
         ({"bucket": "Bad_Bucket"}, "'Bad_Bucket' is not a valid S3 bucket name"),
         ({"encrypt": False}, "encrypt is false"),
+        ({"encrypt": "true"}, "terraform.backend.s3.encrypt: Input should be a valid boolean"),
+        ({"use_lockfile": 1}, "terraform.backend.s3.use_lockfile: Input should be a valid boolean"),
         ({"use_lockfile": False, "dynamodb_table": None}, "no state locking"),
         ({"kms_key_id": "alias/x"}, "kms_key_id must be a key or alias ARN"),
         ({"region": "mars-1"}, "'mars-1' is not a known AWS region"),
