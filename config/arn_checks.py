@@ -6,8 +6,9 @@
 * Client VPN uses server and client-CA certificates from ACM in its own region
   and account ("Authentication", AWS Client VPN Administrator Guide).
 * Tags: keys of 1 to 128 and values of up to 256 Unicode characters, letters,
-  digits, spaces and ``_ . : / = + - @``; the ``aws:`` prefix is reserved
-  ("Tag naming limits and requirements", Tagging AWS Resources).
+  digits, spaces and ``_ . : / = + - @``; the ``aws:`` prefix is reserved; at most
+  50 user tags on a resource, the provider's default_tags and the resource's own
+  together ("Tag naming limits and requirements", Tagging AWS Resources).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from config.regions import KNOWN_REGIONS, partition_of
 
 TAG_KEY_LENGTH = 128
 TAG_VALUE_LENGTH = 256
+TAGS_PER_RESOURCE = 50
+# Keys every resource may carry besides an account's ``tags``: the stacks' default_tags
+# (stacks/base.py) and the constructs' own (Name, Tier). tests/test_app.py checks the
+# synthesized workspaces against this, so the count below cannot fall behind them.
+BUILT_IN_TAG_KEYS = frozenset({"Project", "Workspace", "ManagedBy", "Name", "Tier"})
 _TAG_PUNCTUATION = set("_.:/=+-@")
 
 
@@ -127,3 +133,13 @@ def tag_problems(path: str, field: str, tags: dict[str, str]) -> Iterator[Proble
 
 def _tags(path: str, account: Account) -> Iterator[Problem]:
     yield from tag_problems(path, "tags", account.tags)
+    total = len(BUILT_IN_TAG_KEYS | set(account.tags))
+    if total > TAGS_PER_RESOURCE:
+        room = TAGS_PER_RESOURCE - len(BUILT_IN_TAG_KEYS)
+        yield Problem(
+            path,
+            "tags",
+            f"{len(account.tags)} tags make {total} on a resource with the built-in "
+            f"{', '.join(sorted(BUILT_IN_TAG_KEYS))}; AWS allows {TAGS_PER_RESOURCE}",
+            f"keep at most {room} tags of your own (more of the built-in keys may be set here without counting)",
+        )

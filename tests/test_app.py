@@ -131,3 +131,21 @@ def test_region_provider_is_created_once_per_extra_region(environments: Environm
     assert stack.region_provider("ap-northeast-3") is osaka
     assert osaka.alias == "ap_northeast_3"
     assert osaka.region == "ap-northeast-3"
+
+
+def test_every_resource_tag_key_is_counted_by_the_tag_limit_check(synthesis: Synthesis) -> None:
+    """config/arn_checks.py counts an account's tags against AWS's 50 with BUILT_IN_TAG_KEYS:
+    the default_tags and every tag key a construct sets must be among them."""
+    from config.arn_checks import BUILT_IN_TAG_KEYS
+
+    accounts_own = {key for account in synthesis.environments.accounts.values() for key in account.tags}
+    found: set[str] = set()
+    for stack in synthesis.stacks.values():
+        for provider in stack.get("provider", {}).get("aws", []):
+            for block in provider.get("default_tags", []):
+                found |= set(block.get("tags", {})) - accounts_own
+        for blocks in stack.get("resource", {}).values():
+            for body in blocks.values():
+                if isinstance(body.get("tags"), dict):
+                    found |= set(body["tags"])
+    assert found and found <= BUILT_IN_TAG_KEYS, found - BUILT_IN_TAG_KEYS

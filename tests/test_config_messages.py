@@ -110,6 +110,23 @@ def test_tags_within_aws_limits(tmp_path: Path, tags: dict[str, str], expected: 
     assert _tooling(tmp_path, change) == [f"environments/tooling.yaml: {expected}"]
 
 
+def test_at_most_50_tags_on_a_resource_with_the_built_in_ones(tmp_path: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        data["tags"] = {f"Tag{i:02}": "x" for i in range(46)} | {"Name": "overridden anyway"}
+
+    assert _tooling(tmp_path, change) == [
+        "environments/tooling.yaml: tags: 47 tags make 51 on a resource with the built-in ManagedBy, Name, "
+        "Project, Tier, Workspace; AWS allows 50\n"
+        "    hint: keep at most 45 tags of your own (more of the built-in keys may be set here without counting)"
+    ]
+
+    # 45 of one's own and a built-in key: exactly 50.
+    data = json.loads(json.dumps(TOOLING))
+    data["tags"] = {f"Tag{i:02}": "x" for i in range(45)} | {"Project": "p"}
+    loaded = load_environments(write(tmp_path / "limit", tooling=yaml.safe_dump(data), staging=STAGING))
+    assert len(loaded.tooling.tags) == 46
+
+
 def test_unicode_letters_and_allowed_punctuation_in_tags_are_fine(tmp_path: Path) -> None:
     def change(data: dict[str, Any]) -> None:
         data["tags"] = {"Owner": "Équipe Tōkyō", "Path": "a/b:c=d+e-f@g_h.i", "Empty": ""}
@@ -258,3 +275,13 @@ def test_state_bucket_with_a_reserved_suffix(
         "for its own names\n    hint: S3 refuses bucket names starting with xn--, sthree-, amzn-s3-demo- or ending "
         "with -s3alias, --ol-s3, .mrap, --x-s3, --table-s3; choose another name\n"
     ) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["1", "0", '"true"', '"yes"', "enabled"])
+def test_a_boolean_is_true_or_false_only(tmp_path: Path, value: str) -> None:
+    staging = STAGING.replace("pipelines_enabled: true", f"pipelines_enabled: {value}", 1)
+    assert staging != STAGING
+    assert problems(write(tmp_path / "environments", tooling=yaml.safe_dump(TOOLING), staging=staging)) == [
+        "environments/staging.yaml: delivery.pipelines_enabled: Input should be a valid boolean\n"
+        "    hint: write true or false, unquoted (YAML's booleans); 1, 0 and quoted text are not taken as booleans"
+    ]
