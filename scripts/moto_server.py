@@ -23,17 +23,28 @@ def free_port() -> int:
 
 @contextmanager
 def moto_server(
-    log: Path, account_id: str, timeout: float = 30, settings: Mapping[str, str] | None = None
+    log: Path,
+    account_id: str,
+    timeout: float = 30,
+    settings: Mapping[str, str] | None = None,
+    requests: Path | None = None,
 ) -> Iterator[str]:
     """Start moto's server on 127.0.0.1 (its output in ``log``); yield its URL; stop it
-    whatever happens in between. ``settings``: more ``MOTO_*`` environment variables."""
+    whatever happens in between. ``settings``: more ``MOTO_*`` environment variables;
+    ``requests``: a JSON line per request there (scripts/moto_logged.py)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     # Requests without an assumed role land in this account (moto's default is 123456789012).
     env = {**os.environ, "MOTO_ACCOUNT_ID": account_id, **(settings or {})}
     with log.open("w", encoding="utf-8") as output:
+        command = (
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+            if requests is None
+            else [sys.executable, "-m", "scripts.moto_logged", "127.0.0.1", str(port), str(requests.resolve())]
+        )
         process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            command,
+            cwd=Path(__file__).resolve().parent.parent,
             stdout=output,
             stderr=subprocess.STDOUT,
             env=env,

@@ -2,8 +2,8 @@
 
     python -m scripts.rehearse [--outdir cdktf.out] [--keep] [WORKSPACE ...]
 
-Starts moto's server on 127.0.0.1 (a free port, one request at a time:
-scripts/moto_server.py), then for every synthesized workspace in deploy order (the
+Starts moto's server on 127.0.0.1 (a free port; each request it answers is a JSON line
+in ``moto-requests.jsonl``: scripts/moto_logged.py), then for every synthesized workspace in deploy order (the
 manifest's dependencies: bootstrap, tooling, targets, hub routing) runs ``terraform
 init``, ``apply``, a second ``plan -detailed-exitcode`` that must report no changes, and
 finally ``destroy`` in reverse order (all three with the same ``-target`` list). Every
@@ -588,6 +588,8 @@ class Rehearsal:
     """--keep: no destroy was asked for."""
     interrupted: str | None = None
     """The signal and the step it stopped."""
+    not_reached: str | None = None
+    """The workspace whose failure ended the run before this one started."""
 
     @property
     def skipped(self) -> bool:
@@ -595,7 +597,7 @@ class Rehearsal:
 
     @property
     def ok(self) -> bool:
-        if self.interrupted is not None:
+        if self.interrupted is not None or self.not_reached is not None:
             return False
         if self.skipped:
             return True
@@ -612,6 +614,10 @@ def render(rehearsals: Sequence[Rehearsal]) -> str:
     lines: list[str] = []
     for r in rehearsals:
         lines.append(f"== {r.workspace}")
+        if r.not_reached is not None:
+            lines.append(f"   not reached:  {r.not_reached} failed before it")
+            lines.append("   result:       FAILED")
+            continue
         if r.not_rehearsed is not None:
             lines.append(f"   not rehearsed: {r.not_rehearsed}")
             lines.extend(f"     {address:<72} {why}" for address, why in sorted(r.excluded.items()))
@@ -665,7 +671,7 @@ def moto(log: Path, timeout: float = 30) -> Iterator[str]:
         # moto loads them only when asked.
         "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
     }
-    with moto_server(log, MOTO_ACCOUNT, timeout, settings) as url:
+    with moto_server(log, MOTO_ACCOUNT, timeout, settings, requests=log.with_name("moto-requests.jsonl")) as url:
         yield url
 
 
@@ -778,18 +784,32 @@ def classify(
     return defects, drifted
 
 
+class ShowFailed(Exception):
+    """``terraform show -json`` of the second plan failed; its output is in ``log``."""
+
+    def __init__(self, message: str, log: Path):
+        super().__init__(message)
+        self.log = log
+
+
 def show_plan(terraform: Terraform, env: Mapping[str, str], directory: Path) -> dict[str, Any]:
+    """The second plan as JSON; ShowFailed (with ``show.log``) when Terraform cannot give it."""
+    log = directory / "show.log"
     shown = subprocess.run(
-        [terraform.binary, "show", "-json", "second.tfplan"],
+        [terraform.binary, "show", "-json", "-no-color", "second.tfplan"],
         cwd=directory,
         env=dict(env),
         capture_output=True,
         text=True,
         check=False,
     )
+    log.write_text(shown.stderr, encoding="utf-8")
     if shown.returncode != 0:
-        raise RuntimeError(f"terraform show failed in {directory}: {shown.stderr.strip()}")
-    return json.loads(shown.stdout)  # type: ignore[no-any-return]
+        raise ShowFailed(f"{directory.name} show exited with {shown.returncode}; see {log}", log)
+    try:
+        return json.loads(shown.stdout)  # type: ignore[no-any-return]
+    except json.JSONDecodeError as error:
+        raise ShowFailed(f"{directory.name} show gave no JSON ({error}); see {log}", log) from None
 
 
 def stale_drift(
@@ -845,11 +865,14 @@ def prepare(
     state = directory / "terraform.tfstate"
     override = offline_override(stack, state)
     for provider in override["provider"]["aws"]:  # type: ignore[index]
-        # The emulator answers STS and serves path-style S3 only.
+        # The emulator answers STS and serves path-style S3 only. It never throttles, so a
+        # 5xx is its fault (most often an API it lacks): three tries, not the provider's 25
+        # with backoff, which kept such a step waiting for minutes before it failed.
         provider.update(
             skip_credentials_validation=False,
             skip_requesting_account_id=False,
             s3_use_path_style=True,
+            max_retries=3,
         )
     (directory / OVERRIDE_FILE).write_text(json.dumps(override, indent=2), encoding="utf-8")
     nulls = left_out_override(stack, excluded)
@@ -894,7 +917,14 @@ def apply_and_plan(
     )
     if second not in (0, 2):
         return False
-    r.second_plan, r.drift = classify(show()) if second == 2 else ([], [])
+    if second == 0:
+        r.second_plan = []
+        return True
+    try:
+        r.second_plan, r.drift = classify(show())
+    except ShowFailed as failed:
+        r.steps.append(StepResult("show", 1, 0.0, failed.log, str(failed)))
+        return False
     return True
 
 
@@ -1019,11 +1049,18 @@ def rehearse(
                 r.nothing_to_apply = True
                 continue
             if not apply_and_plan(r, wanted, step, partial(show_plan, terraform, env, directory)):
+                later = order[order.index(workspace) + 1 :]
+                rehearsals.extend(Rehearsal(w, not_reached=workspace) for w in later)
                 break
         if not keep:
             destroy_all(rehearsals, step, lambda r: managed_in_state(directories[r.workspace] / "terraform.tfstate"))
-    full = not only and all(any(s.name == "plan" for s in r.steps) or r.skipped for r in rehearsals)
-    return rehearsals, stale_drift(rehearsals) if full else []
+    return rehearsals, stale_drift(rehearsals) if not only and full_run(rehearsals) else []
+
+
+def full_run(rehearsals: Sequence[Rehearsal]) -> bool:
+    """Every workspace reached its second plan (or had nothing to rehearse): only then does a
+    drift entry that no second plan showed mean that moto has changed."""
+    return all(any(s.name == "plan" for s in r.steps) or r.skipped for r in rehearsals)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 import scripts.rehearse as rehearse_module
+from scripts.offline_plan import OVERRIDE_FILE
 from scripts.rehearse import (
     DEFECT_PROBES,
     EMULATOR_DRIFT,
@@ -327,6 +328,13 @@ def test_consumers_read_the_rehearsed_state_with_placeholders_for_left_out_outpu
         }
     }
     assert (directory / "cdk.tf.json").is_file()
+    (provider,) = json.loads((directory / OVERRIDE_FILE).read_text(encoding="utf-8"))["provider"]["aws"]
+    # moto answers STS and path-style S3; its 5xx fails after three tries, not 25 with backoff.
+    assert {k: provider[k] for k in ("skip_credentials_validation", "s3_use_path_style", "max_retries")} == {
+        "skip_credentials_validation": False,
+        "s3_use_path_style": True,
+        "max_retries": 3,
+    }
     with pytest.raises(ValueError, match="consumer reads producer, which was not rehearsed before it"):
         prepare("consumer", source, tmp_path / "rehearsal", consumer, {}, excluded={})
 
@@ -574,3 +582,43 @@ def test_undeletable_types_are_checked_like_unsupported_ones() -> None:
         "aws_efs_file_system_policy: no workspace synthesizes it any more; remove it from UNDELETABLE in "
         "scripts/rehearse.py"
     ]
+
+
+def test_a_second_plan_terraform_cannot_show_fails_the_workspace_with_its_log(tmp_path: Path) -> None:
+    r = Rehearsal("tooling")
+    log = tmp_path / "show.log"
+
+    def show() -> dict[str, Any]:
+        raise rehearse_module.ShowFailed(f"tooling show exited with 1; see {log}", log)
+
+    assert not apply_and_plan(r, ["aws_vpc.v"], _Steps(), show)
+    assert [(s.name, s.returncode) for s in r.steps][-1] == ("show", 1)
+    assert not r.ok
+    assert f"   error:        tooling show exited with 1; see {log}" in render([r]).splitlines()
+    assert "show 0s FAILED(1)" in render([r])
+
+
+def test_show_plan_keeps_terraform_s_complaint_in_show_log(tmp_path: Path) -> None:
+    fake = tmp_path / "terraform"
+    fake.write_text("#!/bin/sh\necho 'Error: plan file is corrupt' >&2\nexit 1\n", encoding="utf-8")
+    fake.chmod(0o755)
+    with pytest.raises(rehearse_module.ShowFailed) as failed:
+        rehearse_module.show_plan(SimpleNamespace(binary=str(fake)), {}, tmp_path)  # type: ignore[arg-type]
+    assert str(failed.value) == f"{tmp_path.name} show exited with 1; see {tmp_path / 'show.log'}"
+    assert (tmp_path / "show.log").read_text(encoding="utf-8") == "Error: plan file is corrupt\n"
+    fake.write_text("#!/bin/sh\necho 'not json'\n", encoding="utf-8")
+    with pytest.raises(rehearse_module.ShowFailed, match=r"show gave no JSON \(Expecting value"):
+        rehearse_module.show_plan(SimpleNamespace(binary=str(fake)), {}, tmp_path)  # type: ignore[arg-type]
+
+
+def test_workspaces_after_a_failed_one_are_shown_as_not_reached() -> None:
+    later = Rehearsal("staging", not_reached="tooling")
+    assert not later.ok and not later.skipped
+    assert render([later]).splitlines() == [
+        "== staging",
+        "   not reached:  tooling failed before it",
+        "   result:       FAILED",
+    ]
+    # A run that stopped early is not a full run: its drift list is not judged.
+    failed = Rehearsal("tooling", steps=[StepResult("plan", 1, 1, Path("plan.log"))])
+    assert rehearse_module.full_run([failed]) and not rehearse_module.full_run([failed, later])
