@@ -93,7 +93,7 @@ def main(argv: list[str]) -> None:
     host, port, log = argv
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # as moto.server's main
-    with Path(log).open("a", encoding="utf-8") as output:
+    with Path(log).open("w", encoding="utf-8") as output:
         run_simple(host, int(port), RequestLog(app, output), threaded=True, request_handler=MotoRequestHandler)
 
 
