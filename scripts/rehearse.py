@@ -27,7 +27,9 @@ workspace: gitlabhq/gitlab is not in the mirror) is reported as not rehearsed.
 Terraform's output is streamed to ``cdktf.out/rehearsal/<workspace>/<step>.log``
 as it runs; the table per workspace (applied, left out and why, second-plan
 changes, time per step) is printed at the end and written to
-``cdktf.out/rehearsal/report.txt``. A step past its ``STEP_TIMEOUT`` is stopped
+``cdktf.out/rehearsal/report.txt``. An apply that failed only on a listed emulator fault
+(``APPLY_FAULTS``) runs the whole rehearsal once more, the first run's logs kept in
+``cdktf.out/rehearsal-first/``. A step past its ``STEP_TIMEOUT`` is stopped
 and fails, naming workspace, step and log; after a failed step the workspaces
 applied so far are still destroyed. SIGINT or SIGTERM stops the running
 Terraform and moto, writes the partial report and exits 128 + the signal.
@@ -178,6 +180,18 @@ DESTROY_FAULTS: dict[str, str] = {
     r"^Error: deleting .*(NotFound|not found|does not exist)": (
         "moto answered a delete with not-found for an object the destroy's refresh had just read: "
         "gone already, which the second destroy confirms"
+    ),
+}
+
+# Errors that have failed an apply of a configuration that cannot cause them: the whole
+# rehearsal then runs once more from the start on a fresh moto (its state and moto's no
+# longer agree, so the apply alone cannot go on), and the report says so, keeping the first
+# run's logs. No plan shows a rule twice, so the suite checks that none is
+# (tests/user/test_your_configuration.py, test_no_security_group_rule_twice); moto's request
+# log tells whether the SDK had sent the same request before (an answer lost on the way).
+APPLY_FAULTS: dict[str, str] = {
+    r"^Error: .*InvalidPermission\.Duplicate": (
+        "moto refused a security-group rule as a duplicate that the configuration holds once"
     ),
 }
 
@@ -985,6 +999,46 @@ def emulator_fault(log: Path, faults: Mapping[str, str] = DESTROY_FAULTS) -> str
     return "; ".join(sorted(f for f in found if f is not None))
 
 
+def rerun_reason(rehearsals: Sequence[Rehearsal], faults: Mapping[str, str] = APPLY_FAULTS) -> str | None:
+    """Why the whole rehearsal may run once more: its only failed steps are applies whose
+    every error is a listed fault (the workspaces after them were not reached, which follows);
+    None when anything else failed."""
+    failed = [(r, s) for r in rehearsals for s in r.steps if s.returncode not in (0, 2) and not s.excused]
+    if not failed or any(r.interrupted for r in rehearsals) or any(s.name != "apply" for _, s in failed):
+        return None
+    found = [emulator_fault(s.log, faults) for _, s in failed]
+    if None in found:
+        return None
+    return "; ".join(f"{r.workspace} apply: {why}" for (r, _), why in zip(failed, found, strict=True))
+
+
+def resent_requests(log: Path) -> list[str]:
+    """Requests moto refused (4xx/5xx) that had arrived before with the same body and been
+    answered with success: the SDK sent them again, so the first answer never reached it."""
+    answered: dict[tuple[str, str], dict[str, Any]] = {}
+    found = []
+    try:
+        lines = log.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        try:
+            request = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # the last line of a server that was killed mid-write
+        key = (str(request.get("api")), str(request.get("body_sha1")))
+        status = int(request.get("status", 0))
+        if status < 400:
+            answered[key] = request
+        elif key in answered and not key[0].startswith(("GET ", "HEAD ")) and "Describe" not in key[0]:
+            first = answered[key]
+            found.append(
+                f"{key[0]} (body {key[1]}) answered {first['status']} in {first['ms']} ms, then sent again "
+                f"{request['at'] - first['at']:.1f} s later and refused with {status}"
+            )
+    return found
+
+
 def rehearse(
     outdir: Path, only: Sequence[str] = (), keep: bool = False, rehearsals: list[Rehearsal] | None = None
 ) -> tuple[list[Rehearsal], list[str]]:
@@ -1076,16 +1130,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     rehearsals: list[Rehearsal] = []
     problems: list[str] = []
     interrupted: Interrupted | None = None
+    workdir = args.outdir / REHEARSAL_DIR
+    notes: list[str] = []
     try:
         with interruptible():
             _, problems = rehearse(args.outdir, args.workspaces, args.keep, rehearsals)
+            reason = None if problems else rerun_reason(rehearsals)
+            if reason is not None:
+                notes = first_run_notes(workdir, rehearsals, reason, time.monotonic() - started)
+                print(*notes, sep="\n", flush=True)
+                rehearsals.clear()
+                _, problems = rehearse(args.outdir, args.workspaces, args.keep, rehearsals)
     except Interrupted as signalled:
         interrupted = signalled
     except (TerraformMissing, ValueError, RuntimeError, TimeoutError) as error:
         print(f"rehearsal: error: {error}", file=sys.stderr)
         return 2
     if rehearsals:
-        table = report(args.outdir / REHEARSAL_DIR / "report.txt", rehearsals, time.monotonic() - started, interrupted)
+        seconds = time.monotonic() - started
+        table = report(workdir / "report.txt", rehearsals, seconds, interrupted, notes)
         print(table, end="")
     if interrupted is not None:
         print(f"rehearsal: interrupted by {interrupted}; terraform and moto stopped (report above)", file=sys.stderr)
@@ -1096,9 +1159,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if rehearsals and all(r.ok for r in rehearsals) else 1
 
 
-def report(path: Path, rehearsals: Sequence[Rehearsal], seconds: float, interrupted: Interrupted | None = None) -> str:
-    """The table with the total time, written to ``path`` too; marked partial when interrupted."""
-    table = render(rehearsals) + f"total {seconds:.0f}s\n"
+FIRST_RUN_DIR = "rehearsal-first"
+
+
+def first_run_notes(workdir: Path, rehearsals: Sequence[Rehearsal], reason: str, seconds: float) -> list[str]:
+    """Move the first run's logs aside (``rehearsal-first/`` beside ``workdir``) and say why
+    it runs again: the lines the final report starts its notes with."""
+    first = workdir.with_name(FIRST_RUN_DIR)
+    if first.exists():
+        shutil.rmtree(first)
+    resent = resent_requests(workdir / "moto-requests.jsonl")
+    report(workdir / "report.txt", rehearsals, seconds)
+    workdir.rename(first)
+    notes = [f"RERUN: the first run failed on an emulator fault only ({reason}); its table and logs: {first}/"]
+    notes += [f"  sent twice: {line}" for line in resent] or ["  moto refused the request on its first arrival"]
+    return notes
+
+
+def report(
+    path: Path,
+    rehearsals: Sequence[Rehearsal],
+    seconds: float,
+    interrupted: Interrupted | None = None,
+    notes: Sequence[str] = (),
+) -> str:
+    """The table with the total time, written to ``path`` too; marked partial when
+    interrupted; ``notes`` (a first run's, when it ran twice) after the total."""
+    table = render(rehearsals) + f"total {seconds:.0f}s\n" + "".join(f"{n}\n" for n in notes)
     if interrupted is not None:
         table += f"PARTIAL: interrupted by {interrupted}; later steps and workspaces did not run\n"
     path.parent.mkdir(parents=True, exist_ok=True)

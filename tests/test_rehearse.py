@@ -622,3 +622,116 @@ def test_workspaces_after_a_failed_one_are_shown_as_not_reached() -> None:
     # A run that stopped early is not a full run: its drift list is not judged.
     failed = Rehearsal("tooling", steps=[StepResult("plan", 1, 1, Path("plan.log"))])
     assert rehearse_module.full_run([failed]) and not rehearse_module.full_run([failed, later])
+
+
+DUPLICATE = (
+    "Error: creating VPC Security Group Rule\n\n  with aws_vpc_security_group_ingress_rule.alb_443,\n"
+    "operation error EC2: AuthorizeSecurityGroupIngress, https response error StatusCode: 400, "
+    "api error InvalidPermission.Duplicate: the specified rule already exists\n"
+)
+
+
+def _failed_apply(tmp_path: Path, text: str, workspace: str = "tooling") -> Rehearsal:
+    log = tmp_path / f"{workspace}-apply.log"
+    log.write_text(text, encoding="utf-8")
+    return Rehearsal(
+        workspace,
+        steps=[
+            StepResult("init", 0, 1, tmp_path / "init.log"),
+            StepResult("apply", 1, 9, log),
+            StepResult("destroy", 0, 3, tmp_path / "destroy.log"),
+        ],
+    )
+
+
+def test_only_an_apply_failed_on_a_listed_fault_reruns_the_whole_rehearsal(tmp_path: Path) -> None:
+    done = Rehearsal("bootstrap", steps=[StepResult("apply", 0, 1, tmp_path / "a.log")])
+    later = Rehearsal("staging", not_reached="tooling")
+    duplicate = _failed_apply(tmp_path, DUPLICATE)
+    assert rehearse_module.rerun_reason([done, duplicate, later]) == (
+        "tooling apply: moto refused a security-group rule as a duplicate that the configuration holds once"
+    )
+    # Any other error beside it, in the same log or in another step, is a failure to look at.
+    other = _failed_apply(tmp_path, DUPLICATE + "Error: creating ECS Service: InvalidParameterException\n")
+    assert rehearse_module.rerun_reason([done, other]) is None
+    destroy_failed = _failed_apply(tmp_path, DUPLICATE)
+    destroy_failed.steps[-1] = StepResult("destroy", 1, 3, tmp_path / "destroy.log")
+    assert rehearse_module.rerun_reason([destroy_failed]) is None
+    plan = Rehearsal("tooling", steps=[StepResult("plan", 1, 1, _failed_apply(tmp_path, DUPLICATE).steps[1].log)])
+    assert rehearse_module.rerun_reason([plan]) is None
+    assert rehearse_module.rerun_reason([done]) is None
+
+
+def test_a_request_the_sdk_sent_twice_is_found_in_moto_s_request_log(tmp_path: Path) -> None:
+    log = tmp_path / "moto-requests.jsonl"
+    rows = [
+        {"at": 10.0, "ms": 4, "api": "AuthorizeSecurityGroupIngress", "status": 200, "body_sha1": "aaa"},
+        {"at": 11.0, "ms": 3, "api": "AuthorizeSecurityGroupIngress", "status": 200, "body_sha1": "bbb"},
+        {"at": 12.5, "ms": 2, "api": "AuthorizeSecurityGroupIngress", "status": 400, "body_sha1": "aaa"},
+        {"at": 13.0, "ms": 2, "api": "AuthorizeSecurityGroupIngress", "status": 400, "body_sha1": "ccc"},
+        {"at": 14.0, "ms": 1, "api": "GET /bucket", "status": 200, "body_sha1": "e"},
+        {"at": 15.0, "ms": 1, "api": "GET /bucket", "status": 404, "body_sha1": "e"},
+    ]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"at": 16', encoding="utf-8")
+    assert rehearse_module.resent_requests(log) == [
+        "AuthorizeSecurityGroupIngress (body aaa) answered 200 in 4 ms, "
+        "then sent again 2.5 s later and refused with 400"
+    ]
+    assert rehearse_module.resent_requests(tmp_path / "missing.jsonl") == []
+
+
+def test_main_reruns_once_after_a_listed_apply_fault_and_keeps_the_first_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "manifest.json").write_text("{}", encoding="utf-8")
+    workdir = tmp_path / "rehearsal"
+    runs: list[int] = []
+
+    def flaky(
+        outdir: Path, only: Sequence[str], keep: bool, rehearsals: list[Rehearsal]
+    ) -> tuple[list[Rehearsal], list[str]]:
+        runs.append(len(runs) + 1)
+        workdir.mkdir(exist_ok=True)
+        if len(runs) == 1:
+            (workdir / "moto-requests.jsonl").write_text("", encoding="utf-8")
+            rehearsals.append(_failed_apply(workdir, DUPLICATE))
+        else:
+            rehearsals.append(
+                Rehearsal(
+                    "tooling",
+                    steps=[
+                        StepResult("apply", 0, 1, workdir / "a.log"),
+                        StepResult("destroy", 0, 1, workdir / "d.log"),
+                    ],
+                    second_plan=[],
+                )
+            )
+        return rehearsals, []
+
+    monkeypatch.setattr(rehearse_module, "rehearse", flaky)
+    assert rehearse_module.main(["--outdir", str(tmp_path)]) == 0
+    assert runs == [1, 2]
+    report = (workdir / "report.txt").read_text(encoding="utf-8")
+    assert "   result:       ok" in report
+    assert (
+        "RERUN: the first run failed on an emulator fault only (tooling apply: moto refused a security-group rule "
+        f"as a duplicate that the configuration holds once); its table and logs: {tmp_path / 'rehearsal-first'}/\n"
+        "  moto refused the request on its first arrival\n"
+    ) in report
+    first = (tmp_path / "rehearsal-first" / "report.txt").read_text(encoding="utf-8")
+    assert "apply 9s FAILED(1)" in first and "result:       FAILED" in first
+
+    # The same fault a second time fails the run: one rerun only.
+    runs.clear()
+
+    def always(
+        outdir: Path, only: Sequence[str], keep: bool, rehearsals: list[Rehearsal]
+    ) -> tuple[list[Rehearsal], list[str]]:
+        runs.append(1)
+        workdir.mkdir(exist_ok=True)
+        rehearsals.append(_failed_apply(workdir, DUPLICATE))
+        return rehearsals, []
+
+    monkeypatch.setattr(rehearse_module, "rehearse", always)
+    assert rehearse_module.main(["--outdir", str(tmp_path)]) == 1
+    assert runs == [1, 1]

@@ -148,3 +148,38 @@ def segmentation_problems(synthesis: Synthesis) -> list[str]:
         if routes != target_cidrs:
             problems.append(f"{tooling}: route table {table} sends {sorted(routes)}, expected {sorted(target_cidrs)}")
     return problems
+
+
+RULE_TYPES = ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule")
+RULE_IDENTITY = (
+    "security_group_id",
+    "ip_protocol",
+    "from_port",
+    "to_port",
+    "cidr_ipv4",
+    "cidr_ipv6",
+    "referenced_security_group_id",
+    "prefix_list_id",
+)
+
+
+def duplicate_rule_problems(workspace: str, stack: Mapping[str, Any]) -> list[str]:
+    """Two rules of one security group that are the same rule: EC2 refuses the second with
+    InvalidPermission.Duplicate at apply, which no plan shows. The description and tags do
+    not count; the direction, group, protocol, ports and peer do ("Security group rules",
+    Amazon VPC User Guide). The rehearsal relies on this holding when it treats moto's
+    Duplicate as an emulator fault (scripts/rehearse.py, APPLY_FAULTS)."""
+    seen: dict[tuple[str, ...], str] = {}
+    problems = []
+    for kind in RULE_TYPES:
+        for name, body in sorted(stack.get("resource", {}).get(kind, {}).items()):
+            protocol = str(body.get("ip_protocol"))
+            ports = ("", "") if protocol in ("-1", "all") else (str(body.get("from_port")), str(body.get("to_port")))
+            identity = (kind, str(body.get("security_group_id")), protocol, *ports)
+            identity += tuple(str(body.get(field)) for field in RULE_IDENTITY[4:])
+            address = f"{kind}.{name}"
+            if identity in seen:
+                problems.append(f"{workspace}: {address} is the same rule as {seen[identity]}")
+            else:
+                seen[identity] = address
+    return problems

@@ -21,6 +21,7 @@ from tests.conftest import EXAMPLE
 from tests.support.terraform import WorkspaceRun
 from tests.user.checks import (
     Synthesis,
+    duplicate_rule_problems,
     expected_workspaces,
     run_terraform,
     secret_problems,
@@ -83,6 +84,7 @@ def test_every_workspace_validates_and_plans_offline(edited: Synthesis, runs: di
 def test_no_secret_and_segmentation_holds(edited: Synthesis) -> None:
     problems = [p for name, stack in edited.stacks.items() for p in secret_problems(name, stack)]
     problems += segmentation_problems(edited)
+    problems += [p for name, stack in edited.stacks.items() for p in duplicate_rule_problems(name, stack)]
     assert not problems, "\n".join(problems)
 
 
@@ -99,3 +101,13 @@ def test_the_checks_can_fail(edited: Synthesis, tmp_path: Path) -> None:
     broken = Synthesis(edited.environments, tmp_path, stacks)
     assert any("sandbox: VPC routes" in p for p in segmentation_problems(broken))
     assert any("output leak carries a secret" in p for p in secret_problems("sandbox", sandbox))
+    # The same ingress rule twice under another name (a different description does not count).
+    rules = dict(sandbox["resource"].get("aws_vpc_security_group_ingress_rule", {}))
+    assert rules, "the sandbox has no ingress rule to copy"
+    first, body = sorted(rules.items())[0]
+    rules[first + "_again"] = {**body, "description": "the same rule, described differently"}
+    sandbox["resource"] = {**sandbox["resource"], "aws_vpc_security_group_ingress_rule": rules}
+    assert duplicate_rule_problems("sandbox", sandbox) == [
+        f"sandbox: aws_vpc_security_group_ingress_rule.{first}_again is the same rule as "
+        f"aws_vpc_security_group_ingress_rule.{first}"
+    ]

@@ -17,6 +17,7 @@ from tests.support.checkov import Exception_, judge
 from tests.support.terraform import WorkspaceRun
 from tests.user.checks import (
     Synthesis,
+    duplicate_rule_problems,
     expected_workspaces,
     secret_problems,
     segmentation_problems,
@@ -52,6 +53,12 @@ def test_terraform_validates_and_plans_offline(
 @pytest.mark.parametrize("workspace", WORKSPACES)
 def test_no_secret_in_state_or_outputs(live_synthesis: Synthesis, workspace: str) -> None:
     problems = secret_problems(workspace, live_synthesis.stacks[workspace])
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("workspace", WORKSPACES)
+def test_no_security_group_rule_twice(live_synthesis: Synthesis, workspace: str) -> None:
+    problems = duplicate_rule_problems(workspace, live_synthesis.stacks[workspace])
     assert not problems, "\n".join(problems)
 
 
