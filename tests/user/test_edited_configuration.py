@@ -101,13 +101,14 @@ def test_the_checks_can_fail(edited: Synthesis, tmp_path: Path) -> None:
     broken = Synthesis(edited.environments, tmp_path, stacks)
     assert any("sandbox: VPC routes" in p for p in segmentation_problems(broken))
     assert any("output leak carries a secret" in p for p in secret_problems("sandbox", sandbox))
-    # The same ingress rule twice under another name (a different description does not count).
-    rules = dict(sandbox["resource"].get("aws_vpc_security_group_ingress_rule", {}))
-    assert rules, "the sandbox has no ingress rule to copy"
+    # The same rule twice under another name (a different description does not count).
+    tooling_name = edited.environments.tooling.name
+    tooling = dict(stacks[tooling_name])
+    kind = "aws_vpc_security_group_ingress_rule"
+    rules = dict(tooling["resource"][kind])
     first, body = sorted(rules.items())[0]
     rules[first + "_again"] = {**body, "description": "the same rule, described differently"}
-    sandbox["resource"] = {**sandbox["resource"], "aws_vpc_security_group_ingress_rule": rules}
-    assert duplicate_rule_problems("sandbox", sandbox) == [
-        f"sandbox: aws_vpc_security_group_ingress_rule.{first}_again is the same rule as "
-        f"aws_vpc_security_group_ingress_rule.{first}"
+    tooling["resource"] = {**tooling["resource"], kind: rules}
+    assert duplicate_rule_problems(tooling_name, tooling) == [
+        f"{tooling_name}: {kind}.{first}_again is the same rule as {kind}.{first}"
     ]
