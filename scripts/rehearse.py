@@ -1012,6 +1012,14 @@ def rerun_reason(rehearsals: Sequence[Rehearsal], faults: Mapping[str, str] = AP
     return "; ".join(f"{r.workspace} apply: {why}" for (r, _), why in zip(failed, found, strict=True))
 
 
+def _reads(api: str) -> bool:
+    """A request that only reads (REST GET/HEAD; an action named Describe*, Get*, List*,
+    as the query and JSON protocols name it): sent again, it changes nothing."""
+    if api.startswith(("GET ", "HEAD ")):
+        return True
+    return api.rsplit(".", 1)[-1].startswith(("Describe", "Get", "List"))
+
+
 def resent_requests(log: Path) -> list[str]:
     """Requests moto refused (4xx/5xx) that had arrived before with the same body and been
     answered with success: the SDK sent them again, so the first answer never reached it."""
@@ -1030,7 +1038,7 @@ def resent_requests(log: Path) -> list[str]:
         status = int(request.get("status", 0))
         if status < 400:
             answered[key] = request
-        elif key in answered and not key[0].startswith(("GET ", "HEAD ")) and "Describe" not in key[0]:
+        elif key in answered and not _reads(key[0]):
             first = answered[key]
             found.append(
                 f"{key[0]} (body {key[1]}) answered {first['status']} in {first['ms']} ms, then sent again "

@@ -671,8 +671,12 @@ def test_a_request_the_sdk_sent_twice_is_found_in_moto_s_request_log(tmp_path: P
         {"at": 13.0, "ms": 2, "api": "AuthorizeSecurityGroupIngress", "status": 400, "body_sha1": "ccc"},
         {"at": 14.0, "ms": 1, "api": "GET /bucket", "status": 200, "body_sha1": "e"},
         {"at": 15.0, "ms": 1, "api": "GET /bucket", "status": 404, "body_sha1": "e"},
+        {"at": 16.0, "ms": 1, "api": "GetSubscriptionAttributes", "status": 200, "body_sha1": "f"},
+        {"at": 17.0, "ms": 1, "api": "GetSubscriptionAttributes", "status": 404, "body_sha1": "f"},
+        {"at": 18.0, "ms": 1, "api": "Logs_20140328.DescribeLogGroups", "status": 200, "body_sha1": "g"},
+        {"at": 19.0, "ms": 1, "api": "Logs_20140328.DescribeLogGroups", "status": 400, "body_sha1": "g"},
     ]
-    log.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"at": 16', encoding="utf-8")
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"at": 20', encoding="utf-8")
     assert rehearse_module.resent_requests(log) == [
         "AuthorizeSecurityGroupIngress (body aaa) answered 200 in 4 ms, "
         "then sent again 2.5 s later and refused with 400"
