@@ -2,10 +2,10 @@
 
     python -m scripts.rehearse [--outdir cdktf.out] [--keep] [WORKSPACE ...]
 
-Starts moto's server on 127.0.0.1 (a free port; each request it answers is a JSON line
-in ``moto-requests.jsonl``: scripts/moto_logged.py), then for every synthesized workspace in deploy order (the
-manifest's dependencies: bootstrap, tooling, targets, hub routing) runs ``terraform
-init``, ``apply``, a second ``plan -detailed-exitcode`` that must report no changes, and
+Starts moto's server on 127.0.0.1 (a free port; each request it answers is a JSON
+line in ``moto-requests.jsonl``: scripts/moto_logged.py), then for every synthesized
+workspace in deploy order (the manifest's dependencies: bootstrap, tooling, targets, hub
+routing) runs ``terraform init``, ``apply``, a second ``plan -detailed-exitcode`` that must report no changes, and
 finally ``destroy`` in reverse order (all three with the same ``-target`` list). Every
 aws provider call goes to the emulator: ``AWS_ENDPOINT_URL`` in the environment
 (honoured by aws provider 5.x for every service), fake keys, local state,
@@ -1180,7 +1180,9 @@ def first_run_notes(workdir: Path, rehearsals: Sequence[Rehearsal], reason: str,
     report(workdir / "report.txt", rehearsals, seconds)
     workdir.rename(first)
     notes = [f"RERUN: the first run failed on an emulator fault only ({reason}); its table and logs: {first}/"]
-    notes += [f"  sent twice: {line}" for line in resent] or ["  moto refused the request on its first arrival"]
+    notes += [f"  sent twice: {line}" for line in resent] or [
+        "  moto's request log shows no request sent twice: moto refused it on its first arrival"
+    ]
     return notes
 
 

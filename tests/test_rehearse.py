@@ -720,7 +720,7 @@ def test_main_reruns_once_after_a_listed_apply_fault_and_keeps_the_first_run(
     assert (
         "RERUN: the first run failed on an emulator fault only (tooling apply: moto refused a security-group rule "
         f"as a duplicate that the configuration holds once); its table and logs: {tmp_path / 'rehearsal-first'}/\n"
-        "  moto refused the request on its first arrival\n"
+        "  moto's request log shows no request sent twice: moto refused it on its first arrival\n"
     ) in report
     first = (tmp_path / "rehearsal-first" / "report.txt").read_text(encoding="utf-8")
     assert "apply 9s FAILED(1)" in first and "result:       FAILED" in first
