@@ -5,8 +5,8 @@
 Starts moto's server on 127.0.0.1 (a free port; each request it answers is a JSON
 line in ``moto-requests.jsonl``: scripts/moto_logged.py), then for every synthesized
 workspace in deploy order (the manifest's dependencies: bootstrap, tooling, targets, hub
-routing) runs ``terraform init``, ``apply``, a second ``plan -detailed-exitcode`` that must report no changes, and
-finally ``destroy`` in reverse order (all three with the same ``-target`` list). Every
+routing) runs ``terraform init``, ``apply``, a second ``plan -detailed-exitcode`` that
+must report no changes, and finally ``destroy`` in reverse order (all three with the same ``-target`` list). Every
 aws provider call goes to the emulator: ``AWS_ENDPOINT_URL`` in the environment
 (honoured by aws provider 5.x for every service), fake keys, local state,
 ``s3_use_path_style``.
