@@ -1156,6 +1156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if rehearsals:
         seconds = time.monotonic() - started
+        # Shown even when nothing failed: a delete sent again passes (not-found is taken as
+        # deleted), and these lines are the only trace of the answers moto's server lost.
+        notes += [f"sent twice: {line}" for line in resent_requests(workdir / "moto-requests.jsonl")]
         table = report(workdir / "report.txt", rehearsals, seconds, interrupted, notes)
         print(table, end="")
     if interrupted is not None:

@@ -700,6 +700,13 @@ def test_main_reruns_once_after_a_listed_apply_fault_and_keeps_the_first_run(
             (workdir / "moto-requests.jsonl").write_text("", encoding="utf-8")
             rehearsals.append(_failed_apply(workdir, DUPLICATE))
         else:
+            resent = [
+                {"at": 5.0, "ms": 2, "api": "TrentService.DeleteAlias", "status": 200, "body_sha1": "d1"},
+                {"at": 5.1, "ms": 3, "api": "TrentService.DeleteAlias", "status": 400, "body_sha1": "d1"},
+            ]
+            (workdir / "moto-requests.jsonl").write_text(
+                "".join(json.dumps(r) + "\n" for r in resent), encoding="utf-8"
+            )
             rehearsals.append(
                 Rehearsal(
                     "tooling",
@@ -722,6 +729,11 @@ def test_main_reruns_once_after_a_listed_apply_fault_and_keeps_the_first_run(
         f"as a duplicate that the configuration holds once); its table and logs: {tmp_path / 'rehearsal-first'}/\n"
         "  moto's request log shows no request sent twice: moto refused it on its first arrival\n"
     ) in report
+    # The second run passed, and its request log still shows the delete the SDK sent again.
+    assert report.endswith(
+        "sent twice: TrentService.DeleteAlias (body d1) answered 200 in 2 ms, "
+        "then sent again 0.1 s later and refused with 400\n"
+    )
     first = (tmp_path / "rehearsal-first" / "report.txt").read_text(encoding="utf-8")
     assert "apply 9s FAILED(1)" in first and "result:       FAILED" in first
 
