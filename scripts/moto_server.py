@@ -3,6 +3,7 @@ the rehearsal (scripts/rehearse.py) and by the tests that need a real AWS API.""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -32,6 +33,12 @@ def moto_server(
     """Start moto's server on 127.0.0.1 (its output in ``log``); yield its URL; stop it
     whatever happens in between. ``settings``: more ``MOTO_*`` environment variables;
     ``requests``: a JSON line per request there (scripts/moto_logged.py)."""
+    missing = [name for name in ("moto", "werkzeug", "flask") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise RuntimeError(
+            f"{sys.executable} has no {', '.join(missing)} (moto[server], requirements-dev.txt): "
+            "run `make setup` and use .venv/bin/python, as `make rehearse` does"
+        )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     # Requests without an assumed role land in this account (moto's default is 123456789012).

@@ -751,3 +751,19 @@ def test_main_reruns_once_after_a_listed_apply_fault_and_keeps_the_first_run(
     monkeypatch.setattr(rehearse_module, "rehearse", always)
     assert rehearse_module.main(["--outdir", str(tmp_path)]) == 1
     assert runs == [1, 1]
+
+
+def test_a_python_without_moto_is_told_what_to_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from scripts import moto_server as module
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "moto" else real(name))
+    with pytest.raises(RuntimeError) as error, module.moto_server(tmp_path / "moto.log", "111111111111"):
+        pass
+    assert str(error.value) == (
+        f"{module.sys.executable} has no moto (moto[server], requirements-dev.txt): "
+        "run `make setup` and use .venv/bin/python, as `make rehearse` does"
+    )
+    assert not (tmp_path / "moto.log").exists()
