@@ -6,9 +6,9 @@ Starts moto's server on 127.0.0.1 (a free port; each request it answers is a JSO
 line in ``moto-requests.jsonl``: scripts/moto_logged.py), then for every synthesized
 workspace in deploy order (the manifest's dependencies: bootstrap, tooling, targets, hub
 routing) runs ``terraform init``, ``apply``, a second ``plan -detailed-exitcode`` that
-must report no changes, and finally ``destroy`` in reverse order (all three with the same ``-target`` list). Every
-aws provider call goes to the emulator: ``AWS_ENDPOINT_URL`` in the environment
-(honoured by aws provider 5.x for every service), fake keys, local state,
+must report no changes, and finally ``destroy`` in reverse order (all three with the same
+``-target`` list). Every aws provider call goes to the emulator: ``AWS_ENDPOINT_URL`` in
+the environment (honoured by aws provider 5.x for every service), fake keys, local state,
 ``s3_use_path_style``.
 
 Resource types moto does not implement are left out with ``-target`` of
@@ -171,11 +171,12 @@ UNDELETABLE: dict[str, Unsupported] = {
 # Errors moto has given a destroy for no fault of the configuration: a pattern over one
 # Terraform error (its lines joined) -> what it means. A destroy whose errors all match is
 # run once more (its refresh drops what is gone) and, when that one finishes, excused in the
-# table; any other destroy error fails the workspace as before. Apply and plan are never
-# retried: their errors are what the rehearsal exists to find. Seen in full rehearsals:
-# DeleteTargetGroup answered TargetGroupNotFound, and RevokeSecurityGroupEgress answered
-# InvalidPermission.NotFound, each for an object the destroy's own refresh had just read
-# (no configuration holds two of them; the cause in moto was not found).
+# table; any other destroy error fails the workspace as before. Plans are never retried, and
+# an apply only as APPLY_FAULTS says. Seen in full rehearsals: DeleteTargetGroup answered
+# TargetGroupNotFound, and RevokeSecurityGroupEgress answered InvalidPermission.NotFound,
+# each for an object the destroy's own refresh had just read: a delete carried out whose
+# answer the SDK did not get, so that it sent the delete again (moto's request log has
+# shown such resends, benchmarks/rehearse.md).
 DESTROY_FAULTS: dict[str, str] = {
     r"^Error: deleting .*(NotFound|not found|does not exist)": (
         "moto answered a delete with not-found for an object the destroy's refresh had just read: "
@@ -186,9 +187,10 @@ DESTROY_FAULTS: dict[str, str] = {
 # Errors that have failed an apply of a configuration that cannot cause them: the whole
 # rehearsal then runs once more from the start on a fresh moto (its state and moto's no
 # longer agree, so the apply alone cannot go on), and the report says so, keeping the first
-# run's logs. No plan shows a rule twice, so the suite checks that none is
-# (tests/user/test_your_configuration.py, test_no_security_group_rule_twice); moto's request
-# log tells whether the SDK had sent the same request before (an answer lost on the way).
+# run's logs. A plan cannot show a rule held twice, so the suite proves that no workspace
+# holds one (tests/user/test_your_configuration.py, test_no_security_group_rule_twice);
+# moto's request log tells whether the SDK had sent the same request before (an answer lost
+# on the way).
 APPLY_FAULTS: dict[str, str] = {
     r"^Error: .*InvalidPermission\.Duplicate": (
         "moto refused a security-group rule as a duplicate that the configuration holds once"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from config.arn_checks import BUILT_IN_TAG_KEYS
 from config.loader import Environments
 from config.migration import load_plans
 from stacks.base import AWS_PROVIDER_VERSION, TERRAFORM_REQUIRED_VERSION
@@ -136,8 +137,6 @@ def test_region_provider_is_created_once_per_extra_region(environments: Environm
 def test_every_resource_tag_key_is_counted_by_the_tag_limit_check(synthesis: Synthesis) -> None:
     """config/arn_checks.py counts an account's tags against AWS's 50 with BUILT_IN_TAG_KEYS:
     the default_tags and every tag key a construct sets must be among them."""
-    from config.arn_checks import BUILT_IN_TAG_KEYS
-
     accounts_own = {key for account in synthesis.environments.accounts.values() for key in account.tags}
     found: set[str] = set()
     for stack in synthesis.stacks.values():
